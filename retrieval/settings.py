@@ -1,0 +1,262 @@
+"""Settings: defaults here, values from config/settings.toml, overrides from QABOT_* variables.
+
+Precedence, highest first: keyword overrides, environment (``QABOT_<SECTION>__<KEY>``), a ``.env``
+file, the TOML file, the defaults below. Nothing is read at import time: call :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from retrieval.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = Path("config") / "settings.toml"  # relative to the working directory
+CONFIG_ENV_VAR = "QABOT_CONFIG"  # path of another settings file
+ENV_PREFIX = "QABOT_"
+FOREIGN_SECTIONS = frozenset({"discord"})  # owned by front ends that extend Settings
+
+_config_file: ContextVar[Path | None] = ContextVar("qabot_config_file", default=None)
+
+
+class Section(BaseModel):
+    """A settings table; unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DocumentsSettings(Section):
+    """Where documents come from and which are accepted."""
+
+    seeds_dir: Path = Path("seeds")
+    max_file_mb: float = Field(20.0, gt=0)
+    extensions: list[str] = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf"]
+    boilerplate_patterns: list[str] = [
+        r"(?i)^\s*unlock premium\b",
+        r"(?i)\bstart your free trial\b",
+        r"(?i)^\s*(subscribe|sign up) (now|today)\b",
+        r"(?i)^\s*advertisement\s*$",
+        r"(?i)^\s*(share|tweet|email) this (article|story)\b",
+    ]
+    min_line_letters: int = Field(3, ge=0)
+
+
+class ChunkingSettings(Section):
+    """How documents are split into chunks."""
+
+    chunk_size: int = Field(600, ge=50)
+    chunk_overlap: int = Field(100, ge=0)
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> ChunkingSettings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(
+                f"chunk_overlap must be smaller than chunk_size, but got {self.chunk_overlap} "
+                f">= {self.chunk_size}"
+            )
+        return self
+
+
+class EmbeddingSettings(Section):
+    """The sentence-transformers model."""
+
+    model: str = "all-MiniLM-L6-v2"
+    device: str = "auto"
+    batch_size: int = Field(64, ge=1)
+    backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
+
+
+class StoreSettings(Section):
+    """The Chroma vector store: embedded under persist_dir, or a server when host is set."""
+
+    persist_dir: Path = Path("data") / "chroma"
+    collection: str = Field("documents", min_length=3, max_length=63)
+    host: str = ""
+    port: int = Field(8000, ge=1, le=65535)
+    ssl: bool = False
+
+
+class RetrievalSettings(Section):
+    """Hybrid search."""
+
+    top_k: int = Field(5, ge=1, le=100)
+    fetch_k: int = Field(30, ge=1, le=1000)
+    rrf_k: int = Field(60, ge=1)
+    dense_weight: float = Field(1.0, ge=0)
+    bm25_weight: float = Field(1.0, ge=0)
+
+
+class AnswerSettings(Section):
+    """How answers are composed and when the bot says it does not know."""
+
+    mode: Literal["extractive", "llm"] = "extractive"
+    max_sentences: int = Field(3, ge=1, le=10)
+    max_chars: int = Field(400, ge=80)
+    min_score: float = Field(0.30, ge=-1, le=1)
+    max_question_chars: int = Field(1000, ge=10)
+    suggestions: int = Field(3, ge=0, le=10)
+
+
+class LLMSettings(Section):
+    """Generative answers through a LangChain chat model (answer.mode = "llm")."""
+
+    model: str = "openai:gpt-4o-mini"
+    base_url: str = ""
+    timeout_s: float = Field(30.0, gt=0)
+    max_tokens: int = Field(512, ge=16)
+    temperature: float = Field(0.0, ge=0, le=2)
+
+
+class Settings(BaseSettings):
+    """Every setting of the retrieval library, grouped by section."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="forbid",
+        validate_assignment=True,
+    )
+
+    documents: DocumentsSettings = DocumentsSettings()
+    chunking: ChunkingSettings = ChunkingSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    store: StoreSettings = StoreSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    llm: LLMSettings = LLMSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_foreign_sections(cls, data: Any) -> Any:
+        """Ignore sections that belong to a front end this class does not model."""
+        if isinstance(data, dict):
+            return {
+                k: v for k, v in data.items() if k not in FOREIGN_SECTIONS or k in cls.model_fields
+            }
+        return data
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Read keyword overrides, then the environment, then .env, then the TOML file."""
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        path = _config_file.get()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+class Secrets(BaseSettings):
+    """Secrets, read only from the environment or .env; never from the TOML file."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
+    llm_api_key: SecretStr | None = Field(None, validation_alias="QABOT_LLM_API_KEY")
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """Return the settings file to read: the argument, $QABOT_CONFIG, or config/settings.toml."""
+    if explicit is not None:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"settings file {str(path)!r} does not exist")
+        return path
+    if env := os.environ.get(CONFIG_ENV_VAR):
+        return config_path(env)
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def _nest_overrides(cls: type[BaseModel], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Turn flat keyword overrides (``top_k=8``) or sections into the nested form."""
+    nested: dict[str, dict[str, Any]] = {}
+    owners: dict[str, str] = {}
+    for section, info in cls.model_fields.items():
+        section_cls = info.annotation
+        if isinstance(section_cls, type) and issubclass(section_cls, BaseModel):
+            for key in section_cls.model_fields:
+                owners.setdefault(key, section)
+    for key, value in overrides.items():
+        if key in cls.model_fields:
+            if isinstance(value, BaseModel):
+                value = value.model_dump()
+            nested.setdefault(key, {}).update(value)
+        elif key in owners:
+            nested.setdefault(owners[key], {})[key] = value
+        else:
+            raise ConfigError(f"unknown setting {key!r}")
+    return nested
+
+
+def _check_environment(cls: type[BaseModel]) -> None:
+    """Reject QABOT_* variables that name no setting, so a typo is not silently ignored."""
+    allowed_plain = {CONFIG_ENV_VAR, "QABOT_LLM_API_KEY"}
+    for name in os.environ:
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in allowed_plain:
+            continue
+        section, _, key = upper[len(ENV_PREFIX) :].lower().partition("__")
+        if section in FOREIGN_SECTIONS and section not in cls.model_fields:
+            continue
+        info = cls.model_fields.get(section)
+        section_cls = info.annotation if info else None
+        known = (
+            isinstance(section_cls, type)
+            and issubclass(section_cls, BaseModel)
+            and (not key or key.split("__")[0] in section_cls.model_fields)
+        )
+        if not known:
+            raise ConfigError(f"unknown setting in environment variable {name!r}")
+
+
+def _describe(error: ValidationError) -> str:
+    """Turn a pydantic error into one line that names the key and the value received."""
+    parts = []
+    for item in error.errors():
+        key = ".".join(str(p) for p in item["loc"]) or "settings"
+        if item["type"] == "extra_forbidden":
+            parts.append(f"unknown setting {key!r}")
+        else:
+            parts.append(f"{key}: {item['msg']} (got {item.get('input')!r})")
+    return "; ".join(parts)
+
+
+S = TypeVar("S", bound=Settings)
+
+
+def load_settings(
+    cls: type[S] = Settings,  # type: ignore[assignment]
+    config_file: str | os.PathLike[str] | None = None,
+    **overrides: Any,
+) -> S:
+    """Load settings of ``cls`` from the TOML file, .env and environment, then apply overrides.
+
+    >>> load_settings(top_k=8).retrieval.top_k
+    8
+    """
+    _check_environment(cls)
+    token = _config_file.set(config_path(config_file))
+    try:
+        return cls(**_nest_overrides(cls, overrides))
+    except ValidationError as exc:
+        raise ConfigError(f"bad configuration: {_describe(exc)}") from None
+    finally:
+        _config_file.reset(token)
