@@ -1,0 +1,173 @@
+"""Extractive answers: the most relevant sentences of the top passages, each with its citation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from retrieval.embedding import Embedder
+from retrieval.settings import AnswerSettings
+from retrieval.text import key_terms, sentence_spans
+from retrieval.types import Answer, Citation, Passage
+
+ABSTAIN_TEXT = "I couldn't find this in the documents."
+PASSAGES_READ = 4  # how many top passages sentences are drawn from
+MIN_SENTENCE_CHARS = 20  # shorter fragments are headings or debris, not answers
+LEXICAL_WEIGHT = 0.3  # share of a sentence's score that comes from the question's key terms
+RANK_WEIGHT = 0.05  # small preference for sentences from higher-ranked passages
+KEEP_MARGIN = 0.12  # extra sentences must score within this of the best one
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A sentence of a passage, scored against the question."""
+
+    passage: int
+    start: int
+    text: str
+    score: float
+
+
+def abstain(question: str, passages: Sequence[Passage], suggestions: int, searched: str) -> Answer:
+    """Return the "not in the documents" answer, naming the closest documents."""
+    titles: list[str] = []
+    for p in passages:
+        if p.title not in titles:
+            titles.append(p.title)
+    return Answer(
+        question=question,
+        text=ABSTAIN_TEXT,
+        abstained=True,
+        passages=list(passages),
+        suggestions=titles[:suggestions],
+        searched_question=searched,
+    )
+
+
+def lexical_overlap(terms: Sequence[str], text: str) -> float:
+    """Return the share of the question's key terms found in ``text``."""
+    if not terms:
+        return 0.0
+    found = set(key_terms(text))
+    return sum(t in found for t in terms) / len(terms)
+
+
+def _trim(text: str, limit: int) -> str:
+    """Cut text at a word boundary so it fits ``limit`` characters, marking the cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + "…"
+
+
+class AnswerComposer:
+    """Composes short extractive answers and decides when to abstain."""
+
+    def __init__(self, embedder: Embedder, settings: AnswerSettings) -> None:
+        """Remember the model used to score sentences."""
+        self.embedder = embedder
+        self.settings = settings
+
+    def candidates(
+        self, question_vector: np.ndarray, terms: Sequence[str], passages: Sequence[Passage]
+    ) -> list[Candidate]:
+        """Split the top passages into sentences and score each against the question."""
+        pieces: list[tuple[int, int, str]] = []
+        seen: set[str] = set()
+        for index, passage in enumerate(passages[:PASSAGES_READ]):
+            for start, end in sentence_spans(passage.text):
+                sentence = passage.text[start:end]
+                key = " ".join(sentence.lower().split())
+                if sentence.strip() == passage.title.strip():
+                    continue  # the document's heading repeats, it does not answer
+                if len(sentence) >= MIN_SENTENCE_CHARS and key not in seen:
+                    seen.add(key)
+                    pieces.append((index, start, sentence))
+        if not pieces:
+            return []
+        vectors = self.embedder.encode([p[2] for p in pieces])
+        semantic = vectors @ question_vector
+        return [
+            Candidate(
+                passage=index,
+                start=start,
+                text=text,
+                score=(1 - LEXICAL_WEIGHT) * float(sim)
+                + LEXICAL_WEIGHT * lexical_overlap(terms, text)
+                - RANK_WEIGHT * index,
+            )
+            for (index, start, text), sim in zip(pieces, semantic, strict=True)
+        ]
+
+    def compose(
+        self,
+        question: str,
+        question_vector: np.ndarray,
+        passages: Sequence[Passage],
+        searched: str = "",
+    ) -> Answer:
+        """Return an answer built from ``passages``, or an abstention when they do not cover it."""
+        searched = searched or question
+        top = max((p.score for p in passages), default=0.0)
+        if not passages or top < self.settings.min_score:
+            return abstain(question, passages, self.settings.suggestions, searched)
+        scored = self.candidates(question_vector, key_terms(searched), passages)
+        if not scored:
+            return abstain(question, passages, self.settings.suggestions, searched)
+        scored.sort(key=lambda c: c.score, reverse=True)
+        chosen = [scored[0]]
+        length = len(scored[0].text)
+        for cand in scored[1:]:
+            if len(chosen) >= self.settings.max_sentences:
+                break
+            if cand.score < scored[0].score - KEEP_MARGIN:
+                break
+            if length + len(cand.text) + 5 > self.settings.max_chars:
+                continue
+            chosen.append(cand)
+            length += len(cand.text) + 5
+        chosen.sort(key=lambda c: (c.passage, c.start))
+        return self._cite(question, searched, passages, chosen)
+
+    def _cite(
+        self,
+        question: str,
+        searched: str,
+        passages: Sequence[Passage],
+        chosen: Sequence[Candidate],
+    ) -> Answer:
+        """Number the passages in order of first use and mark each sentence with its number."""
+        numbers: dict[int, int] = {}
+        quotes: dict[int, Candidate] = {}
+        parts = []
+        budget = self.settings.max_chars - 5 * len(chosen)
+        for cand in chosen:
+            number = numbers.setdefault(cand.passage, len(numbers) + 1)
+            best = quotes.get(cand.passage)
+            if best is None or cand.score > best.score:
+                quotes[cand.passage] = cand
+            text = _trim(cand.text, max(budget, 40))
+            budget -= len(text)
+            parts.append(f"{text} [{number}]")
+        citations = [
+            Citation(
+                number=number,
+                source=passages[index].source,
+                title=passages[index].title,
+                quote=quotes[index].text,
+                chunk_id=passages[index].chunk_id,
+                url=passages[index].url,
+                score=passages[index].score,
+            )
+            for index, number in numbers.items()
+        ]
+        return Answer(
+            question=question,
+            text=" ".join(parts),
+            abstained=False,
+            citations=citations,
+            passages=list(passages),
+            searched_question=searched,
+        )

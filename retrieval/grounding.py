@@ -1,0 +1,205 @@
+"""Check a generated answer against its passages: valid citations, supported sentences, quotes.
+
+Pure functions, no model: the text is split into sentences, every ``[n]`` must name a passage that
+was given and share substantial content with the sentence it follows; what survives is renumbered
+in order of first use and each citation gets a verbatim quote from its passage.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from retrieval.types import Citation, Passage
+
+MIN_CITATION_OVERLAP = 0.25  # share of a sentence's content words one cited passage must contain
+MIN_SENTENCE_SUPPORT = 0.5  # share of a sentence's content words its cited passages must contain
+MIN_SHARED_WORDS = 2  # a citation must share at least this many content words (fewer if the sentence is shorter)
+MAX_CONNECTIVE_WORDS = 3  # an uncited sentence this short ("Here is how:") is kept as connective text
+
+# "[1]", "[1, 2]", "[1][2]"; numbers inside one bracket are split later.
+_MARKER = re.compile(r"\s?\[(\d+(?:\s*,\s*\d+)*)\]")
+# A sentence ends at . ! ? (with any markers after it) before whitespace or the end, or at a newline.
+_SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*(?:\s*\[\d+(?:\s*,\s*\d+)*\])*(?=\s|$)[ \t]*|\n+")
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+_ABSTAIN = re.compile(r"^\W*i (?:do not|don['’]t|cannot|can['’]t) (?:know|answer|find)", re.IGNORECASE)
+_SUFFIXES = ("ing", "ed", "es", "ly", "s")
+_STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its itself
+    just me more most my myself no nor not of off on once only or other our ours ourselves out over
+    own same she should so some such than that the their theirs them themselves then there these they
+    this those through to too under until up very was we were what when where which while who whom
+    why will with would you your yours yourself yourselves may might must shall also per via etc
+    according passage passages document documents source sources""".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedAnswer:
+    """The outcome of grounding: the cleaned text, its citations and what was removed."""
+
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    dropped_sentences: int = 0
+    dropped_citations: int = 0
+    abstained: bool = False
+
+
+def content_words(text: str) -> set[str]:
+    """Return the lowercased, lightly stemmed words of ``text`` that carry meaning."""
+    words = set()
+    for raw in _WORD.findall(text.lower().replace("’", "'")):
+        word = raw.removesuffix("'s")
+        if word in _STOPWORDS or (len(word) < 2 and not word.isdigit()):
+            continue
+        words.add(_stem(word))
+    return words
+
+
+def _stem(word: str) -> str:
+    """Strip one common English suffix so "passwords" meets "password"."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split ``text`` into sentences that, joined, give ``text`` back exactly."""
+    pieces: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        # Keep the whitespace that follows a sentence with it, so joining restores the text.
+        while end < len(text) and text[end] in " \t":
+            end += 1
+        if end > start:
+            pieces.append(text[start:end])
+            start = end
+    if start < len(text):
+        pieces.append(text[start:])
+    return pieces
+
+
+def cited_numbers(sentence: str) -> list[int]:
+    """Return the passage numbers cited in ``sentence``, in order, without repeats."""
+    numbers: list[int] = []
+    for match in _MARKER.finditer(sentence):
+        for part in match.group(1).split(","):
+            number = int(part)
+            if number not in numbers:
+                numbers.append(number)
+    return numbers
+
+
+def strip_markers(text: str) -> str:
+    """Return ``text`` without its ``[n]`` markers."""
+    return _MARKER.sub("", text)
+
+
+def is_abstention(text: str) -> bool:
+    """Return True when the model said that it does not know."""
+    return bool(_ABSTAIN.match(strip_markers(text).strip()))
+
+
+def best_quote(passage_text: str, claim: str) -> str:
+    """Return the sentence of ``passage_text`` that shares the most content with ``claim``, verbatim."""
+    claim_words = content_words(claim)
+    best, best_overlap = "", -1
+    for sentence in split_sentences(passage_text):
+        quote = sentence.strip()
+        if not quote:
+            continue
+        overlap = len(claim_words & content_words(quote))
+        if overlap > best_overlap:
+            best, best_overlap = quote, overlap
+    return best or passage_text.strip()
+
+
+def _supporting(claim_words: set[str], numbers: list[int], words: list[set[str]]) -> list[int]:
+    """Return the cited numbers whose passage shares enough content with the claim."""
+    need = min(MIN_SHARED_WORDS, len(claim_words))
+    kept = []
+    for number in numbers:
+        if not 1 <= number <= len(words):
+            continue
+        shared = len(claim_words & words[number - 1])
+        if shared >= need and shared / len(claim_words) >= MIN_CITATION_OVERLAP:
+            kept.append(number)
+    if not kept:
+        return []
+    covered = claim_words & set().union(*(words[n - 1] for n in kept))
+    return kept if len(covered) / len(claim_words) >= MIN_SENTENCE_SUPPORT else []
+
+
+def check_answer(text: str, passages: list[Passage]) -> CheckedAnswer:
+    """Keep the sentences of ``text`` that its passages support and cite them, renumbered.
+
+    A cited sentence keeps only the citations of given passages that share enough content with it;
+    if none is left the sentence is removed. An uncited sentence is kept when it is short connective
+    text or when the passages support it anyway.
+    """
+    words = [content_words(p.text) for p in passages]
+    everything = set().union(*words) if words else set()
+    renumber: dict[int, int] = {}
+    claims: dict[int, str] = {}
+    kept_text: list[str] = []
+    dropped_sentences = dropped_citations = 0
+    for sentence in split_sentences(text):
+        numbers = cited_numbers(sentence)
+        claim = strip_markers(sentence)
+        claim_words = content_words(claim)
+        if not numbers:
+            connective = len(claim_words) <= MAX_CONNECTIVE_WORDS
+            supported = claim_words and len(claim_words & everything) / len(claim_words) >= (
+                MIN_SENTENCE_SUPPORT
+            )
+            if connective or supported:
+                kept_text.append(sentence)
+            else:
+                dropped_sentences += 1
+            continue
+        kept = _supporting(claim_words, numbers, words) if claim_words else []
+        dropped_citations += len(numbers) - len(kept)
+        if not kept:
+            dropped_sentences += 1
+            continue
+        for number in kept:
+            if number not in renumber:
+                renumber[number] = len(renumber) + 1
+                claims[number] = claim
+        kept_text.append(_rewrite_markers(sentence, {n: renumber[n] for n in kept}))
+    citations = [
+        Citation(
+            number=new,
+            source=passages[old - 1].source,
+            title=passages[old - 1].title,
+            quote=best_quote(passages[old - 1].text, claims[old]),
+            chunk_id=passages[old - 1].chunk_id,
+            url=passages[old - 1].url,
+            score=passages[old - 1].score,
+        )
+        for old, new in renumber.items()
+    ]
+    cleaned = "".join(kept_text).strip()
+    return CheckedAnswer(
+        text=cleaned,
+        citations=citations,
+        dropped_sentences=dropped_sentences,
+        dropped_citations=dropped_citations,
+        abstained=not citations and is_abstention(text),
+    )
+
+
+def _rewrite_markers(sentence: str, renumber: dict[int, int]) -> str:
+    """Rewrite each marker of ``sentence`` in place with the new numbers; drop the rest."""
+
+    def replace(match: re.Match[str]) -> str:
+        """Return the rewritten marker, or nothing when none of its numbers survived."""
+        numbers = [int(part) for part in match.group(1).split(",")]
+        kept = "".join(f"[{renumber[n]}]" for n in numbers if n in renumber)
+        return f"{match.group(0)[: -len(match.group(0).lstrip())]}{kept}" if kept else ""
+
+    return _MARKER.sub(replace, sentence)

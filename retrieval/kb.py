@@ -1,0 +1,186 @@
+"""KnowledgeBase: the public entry point that ties loading, the store, search and answers."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Literal
+
+from retrieval.answer import AnswerComposer
+from retrieval.embedding import Embedder
+from retrieval.ingest import Progress, ingest
+from retrieval.questions import clean_question, resolve_follow_up
+from retrieval.retriever import KnowledgeBaseRetriever
+from retrieval.search import HybridSearcher, to_passage
+from retrieval.settings import Secrets, Settings, load_settings
+from retrieval.store import VectorStore
+from retrieval.types import Answer, IngestReport, Passage, SourceInfo
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["extractive", "llm"]
+PROGRESS_DELAY_S = 2.0  # the ingest progress bar appears only on runs longer than this
+
+
+def _tqdm_progress(total: int) -> Progress:
+    """Return a progress callback that drives a tqdm bar on standard error."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="chunk", delay=PROGRESS_DELAY_S, file=sys.stderr, leave=False)
+
+    def advance(n: int) -> None:
+        bar.update(n)
+        if bar.n >= total:
+            bar.close()
+
+    return advance
+
+
+class KnowledgeBase:
+    """Documents in a folder, indexed in Chroma, searchable and answerable with citations.
+
+    >>> kb = KnowledgeBase(seeds_dir="seeds", persist_dir="/tmp/kb")
+    >>> report = kb.ingest()
+    >>> kb.ask("When will Petro meet Trump?").citations[0].source
+    'petro-trump-white-house-meeting.txt'
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        config_file: str | os.PathLike[str] | None = None,
+        **overrides: Any,
+    ) -> None:
+        """Use ``settings``, or load them from config/ and the environment with ``overrides``."""
+        if settings is None:
+            settings = load_settings(Settings, config_file=config_file, **overrides)
+        elif overrides:
+            settings = load_settings(type(settings), config_file=config_file, **overrides)
+        self.settings = settings
+        self.embedder = Embedder(settings.embedding)
+        self._store: VectorStore | None = None
+        self._searcher: HybridSearcher | None = None
+        self._composer = AnswerComposer(self.embedder, settings.answer)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        """Describe the knowledge base without any secret."""
+        where = self._store.location if self._store else "not opened"
+        return f"KnowledgeBase(seeds_dir={str(self.settings.documents.seeds_dir)!r}, store={where})"
+
+    @property
+    def store(self) -> VectorStore:
+        """Return the vector store, opening it on first use."""
+        with self._lock:
+            if self._store is None:
+                self._store = VectorStore(self.settings.store, self.embedder)
+            return self._store
+
+    @property
+    def searcher(self) -> HybridSearcher:
+        """Return the hybrid searcher, built on first use."""
+        if self._searcher is None:
+            self._searcher = HybridSearcher(self.store, self.embedder, self.settings.retrieval)
+        return self._searcher
+
+    def ingest(
+        self, *, progress: bool = False, rebuild: bool = False
+    ) -> IngestReport:
+        """Index the documents folder incrementally and return the counts.
+
+        ``rebuild`` drops the collection first, for example after changing the embedding model.
+        """
+        if rebuild:
+            with self._lock:
+                self._store = VectorStore(self.settings.store, self.embedder, rebuild=True)
+                self._searcher = None
+        factory: Callable[[int], Progress] | None = _tqdm_progress if progress else None
+        return ingest(self.settings, self.store, self.embedder, factory)
+
+    def search(self, question: str, k: int | None = None) -> list[Passage]:
+        """Return the ``k`` most relevant passages (default ``retrieval.top_k``).
+
+        >>> [p.source for p in kb.search("When will Petro meet Trump?", k=1)]
+        ['petro-trump-white-house-meeting.txt']
+        """
+        text = clean_question(question, self.settings.answer.max_question_chars)
+        return self.searcher.search(text, k or self.settings.retrieval.top_k)
+
+    def ask(
+        self,
+        question: str,
+        *,
+        history: Sequence[str] = (),
+        mode: Mode | None = None,
+    ) -> Answer:
+        """Answer with cited sentences from the documents, or abstain when they do not cover it.
+
+        ``history`` holds earlier questions of the conversation, oldest first; a follow-up is
+        resolved against them and ``Answer.searched_question`` says what was searched.
+        """
+        final: Answer | None = None
+        for item in self.ask_stream(question, history=history, mode=mode):
+            if isinstance(item, Answer):
+                final = item
+        if final is None:  # ask_stream always ends with an Answer
+            raise RuntimeError("no answer was produced")
+        return final
+
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        history: Sequence[str] = (),
+        mode: Mode | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield text as it is generated (llm mode only), then the final checked Answer."""
+        mode = mode or self.settings.answer.mode
+        text = clean_question(question, self.settings.answer.max_question_chars)
+        recent = [clean_question(h, 10**6) for h in history if h and h.strip()]
+        secrets = Secrets() if mode == "llm" else None
+        if mode == "llm" and recent:
+            from retrieval.llm import condense_question
+
+            assert secrets is not None
+            searched = condense_question(recent, text, self.settings.llm, secrets.llm_api_key)
+        else:
+            searched = resolve_follow_up(text, recent)
+        vector = self.embedder.encode([searched])[0]
+        passages = self.searcher.search(searched, self.settings.retrieval.top_k, vector)
+        answer = self._composer.compose(text, vector, passages, searched)
+        if mode != "llm" or answer.abstained and not passages:
+            yield answer
+            return
+        from retrieval.llm import stream_llm_answer
+
+        assert secrets is not None
+        yield from stream_llm_answer(
+            text, passages, answer, self.settings.llm, secrets.llm_api_key
+        )
+
+    def sources(self) -> list[SourceInfo]:
+        """Return the indexed documents with their chunk counts, sorted by source."""
+        found: dict[str, SourceInfo] = {}
+        for meta in self.store.metadatas().values():
+            source = str(meta.get("source", ""))
+            info = found.get(source)
+            found[source] = SourceInfo(
+                source=source,
+                title=str(meta.get("title", "")),
+                chunks=(info.chunks if info else 0) + 1,
+                content_hash=str(meta.get("content_hash", "")),
+                url=str(meta["url"]) if meta.get("url") else None,
+            )
+        return [found[s] for s in sorted(found)]
+
+    def passages(self, chunk_ids: Sequence[str]) -> list[Passage]:
+        """Return the full passages with these chunk ids, in the order asked."""
+        return [to_passage(c, 0.0, 0.0) for c in self.store.get(chunk_ids)]
+
+    def as_retriever(self, k: int | None = None) -> KnowledgeBaseRetriever:
+        """Return a LangChain retriever that runs this knowledge base's hybrid search."""
+        return KnowledgeBaseRetriever(kb=self, k=k or self.settings.retrieval.top_k)

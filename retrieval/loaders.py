@@ -1,0 +1,244 @@
+"""Files -> documents: text, title, source path and content hash, with scraping debris removed."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from retrieval.errors import SeedsNotFoundError
+
+log = logging.getLogger(__name__)
+
+TITLE_MAX_CHARS = 200  # a first line longer than this is body text, not a title
+BINARY_CONTROL_RATIO = 0.10  # share of control characters above which a text file is binary
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A loaded document. ``text`` is the cleaned text; ``offsets`` maps it back to the original.
+
+    Each offsets entry ``(clean_start, original_start, length)`` covers one kept line.
+    """
+
+    source: str
+    title: str
+    text: str
+    content_hash: str
+    url: str | None = None
+    offsets: tuple[tuple[int, int, int], ...] = ()
+
+    def original_offset(self, clean_offset: int) -> int:
+        """Return the offset in the original file text for an offset into ``text``."""
+        for clean_start, original_start, length in reversed(self.offsets):
+            if clean_offset >= clean_start:
+                return original_start + min(clean_offset - clean_start, length)
+        return clean_offset
+
+
+@dataclass(slots=True)
+class LoadResult:
+    """Documents that loaded, and one warning per file that was skipped."""
+
+    documents: list[Document] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+class SkipFile(Exception):
+    """A file cannot be used; the message says why in a few words."""
+
+
+def content_hash(data: bytes) -> str:
+    """Return the hex SHA-256 of a file's bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def decode_text(data: bytes) -> str:
+    """Decode text bytes as UTF-8, falling back to Windows-1252; reject binary data."""
+    if not data.strip():
+        raise SkipFile("the file is empty")
+    if b"\x00" in data[:8192]:
+        raise SkipFile("the file is binary, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+        log.warning("decoded a file that is not UTF-8 as Windows-1252")
+    controls = sum(1 for c in text[:8192] if ord(c) < 32 and c not in "\n\r\t\f")
+    if controls > BINARY_CONTROL_RATIO * min(len(text), 8192):
+        raise SkipFile("the file is binary, not text")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _first_line_title(text: str, fallback: str) -> str:
+    """Return the first non-empty line when it is short enough to be a title."""
+    for line in text.splitlines():
+        line = line.strip().lstrip("#").strip()
+        if line:
+            return line if len(line) <= TITLE_MAX_CHARS else fallback
+    return fallback
+
+
+def _title_from_name(path: Path) -> str:
+    """Return a readable title from a file name: 'petro-meets_trump.txt' -> 'Petro meets trump'."""
+    words = re.sub(r"[-_]+", " ", path.stem).strip()
+    return words[:1].upper() + words[1:] if words else path.name
+
+
+def _load_html(data: bytes, path: Path) -> tuple[str, str]:
+    """Return (title, text) of an HTML file, without scripts, styles and navigation."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(decode_text(data), "html.parser")
+    for tag in soup(["script", "style", "noscript", "nav", "footer", "header", "aside", "form"]):
+        tag.decompose()
+    heading = soup.find(["h1", "h2"])
+    title = (soup.title.get_text(" ", strip=True) if soup.title else "") or (
+        heading.get_text(" ", strip=True) if heading else ""
+    )
+    if soup.title:
+        soup.title.decompose()
+    body = soup.body or soup
+    blocks = [" ".join(s.split()) for s in body.get_text("\n").split("\n")]
+    text = "\n".join(b for b in blocks if b)
+    return title or _first_line_title(text, _title_from_name(path)), text
+
+
+def _load_pdf(data: bytes, path: Path) -> tuple[str, str]:
+    """Return (title, text) of a PDF, one paragraph per page."""
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        meta_title = (reader.metadata.title if reader.metadata else None) or ""
+        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise SkipFile(f"the PDF cannot be read ({type(exc).__name__})") from None
+    text = "\n\n".join(p for p in pages if p)
+    if not text.strip():
+        raise SkipFile("the PDF has no extractable text")
+    title = str(meta_title).strip() or _first_line_title(text, _title_from_name(path))
+    return title, text
+
+
+def _load_text(data: bytes, path: Path) -> tuple[str, str]:
+    """Return (title, text) of a plain-text or Markdown file."""
+    text = decode_text(data)
+    return _first_line_title(text, _title_from_name(path)), text
+
+
+_LOADERS = {".pdf": _load_pdf, ".html": _load_html, ".htm": _load_html}
+
+
+class Cleaner:
+    """Drops scraping debris: boilerplate lines and lines with almost no letters."""
+
+    def __init__(self, patterns: Sequence[str], min_letters: int) -> None:
+        """Compile the boilerplate patterns."""
+        self._patterns = [re.compile(p) for p in patterns]
+        self._min_letters = min_letters
+
+    def is_debris(self, line: str) -> bool:
+        """Return True for a line that carries no content (``.jpeg)``, a paywall notice)."""
+        stripped = line.strip()
+        if not stripped:
+            return False
+        letters = sum(c.isalpha() for c in stripped)
+        if letters < self._min_letters:
+            return True
+        if re.fullmatch(r"\S*\.(jpe?g|png|gif|webp|svg)\)?", stripped, re.IGNORECASE):
+            return True
+        return any(p.search(stripped) for p in self._patterns)
+
+    def clean(self, text: str) -> tuple[str, tuple[tuple[int, int, int], ...]]:
+        """Return the text without debris lines, and the offsets map back to the original."""
+        kept: list[str] = []
+        offsets: list[tuple[int, int, int]] = []
+        clean_pos = 0
+        original_pos = 0
+        for line in text.splitlines(keepends=True):
+            if not self.is_debris(line):
+                offsets.append((clean_pos, original_pos, len(line)))
+                kept.append(line)
+                clean_pos += len(line)
+            original_pos += len(line)
+        return "".join(kept), tuple(offsets)
+
+
+def load_file(path: Path, root: Path, cleaner: Cleaner) -> Document:
+    """Load one file under ``root``; raise SkipFile with the reason when it cannot be used."""
+    data = path.read_bytes()
+    loader = _LOADERS.get(path.suffix.lower(), _load_text)
+    title, text = loader(data, path)
+    cleaned, offsets = cleaner.clean(text)
+    if not cleaned.strip():
+        raise SkipFile("the file has no text")
+    if cleaner.is_debris(title):
+        title = _title_from_name(path)
+    return Document(
+        source=path.relative_to(root).as_posix(),
+        title=title,
+        text=cleaned,
+        content_hash=content_hash(data),
+        offsets=offsets,
+    )
+
+
+def iter_files(root: Path, extensions: Sequence[str], max_bytes: int) -> Iterator[Path | str]:
+    """Yield usable files under ``root`` in a stable order, or a warning string for each skip.
+
+    Symbolic links that lead outside ``root`` are not followed.
+    """
+    allowed = {e.lower() for e in extensions}
+    real_root = root.resolve()
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if any(part.startswith(".") for part in path.relative_to(root).parts):
+            continue
+        try:
+            resolved = path.resolve()
+            if not resolved.is_relative_to(real_root):
+                yield f"skipped {rel}: it links outside the documents folder"
+                continue
+            if not path.is_file():
+                continue
+            size = path.stat().st_size
+        except OSError as exc:
+            yield f"skipped {rel}: {exc.strerror or exc}"
+            continue
+        if path.suffix.lower() not in allowed:
+            yield f"skipped {rel}: unsupported file type {path.suffix or '(none)'!r}"
+        elif size > max_bytes:
+            yield f"skipped {rel}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB limit"
+        else:
+            yield path
+
+
+def load_documents(
+    root: Path, extensions: Sequence[str], max_bytes: int, cleaner: Cleaner
+) -> LoadResult:
+    """Load every supported file under ``root``; bad files are skipped with a warning."""
+    if not root.is_dir():
+        raise SeedsNotFoundError(f"the documents folder {str(root)!r} does not exist")
+    result = LoadResult()
+    for item in iter_files(root, extensions, max_bytes):
+        if isinstance(item, str):
+            result.skipped.append(item)
+            continue
+        try:
+            result.documents.append(load_file(item, root, cleaner))
+        except SkipFile as exc:
+            result.skipped.append(f"skipped {item.relative_to(root).as_posix()}: {exc}")
+        except (OSError, RecursionError, UnicodeError) as exc:
+            result.skipped.append(
+                f"skipped {item.relative_to(root).as_posix()}: {type(exc).__name__}"
+            )
+    for warning in result.skipped:
+        log.warning(warning)
+    return result

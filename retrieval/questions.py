@@ -1,0 +1,64 @@
+"""Questions: validation with polite messages, and follow-ups resolved against earlier ones."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from retrieval.errors import InvalidQuestionError
+from retrieval.text import content_words, key_terms, normalize
+
+# Words that make a question lean on an earlier one ("and when did that happen?").
+ANAPHORA = frozenset(
+    "it its that this those these they them their he him his she her there then such same "
+    "also else more".split()
+)
+FOLLOW_UP_OPENERS = re.compile(r"(?i)^(and|but|so|also|what about|how about|why|then)\b")
+FOLLOW_UP_MAX_TERMS = 3  # a question with more key terms than this stands on its own
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """Return the question normalised, or raise InvalidQuestionError with a polite message."""
+    if not isinstance(question, str):
+        raise InvalidQuestionError("Please ask your question as text.")
+    if len(question) > max_chars * 4:
+        raise InvalidQuestionError(
+            f"Your question is {len(question):,} characters long; "
+            f"please keep it under {max_chars:,} characters."
+        )
+    text = normalize(question)
+    if not text:
+        raise InvalidQuestionError(
+            "Please type a question, for example: When will Petro meet Trump?"
+        )
+    if len(text) > max_chars:
+        raise InvalidQuestionError(
+            f"Your question is {len(text):,} characters long; "
+            f"please keep it under {max_chars:,} characters."
+        )
+    if not any(c.isalnum() for c in text):
+        raise InvalidQuestionError("I couldn't find any words in that; please ask in words.")
+    return text
+
+
+def is_follow_up(question: str) -> bool:
+    """Return True when the question likely depends on an earlier one."""
+    words = {w.lower() for w in re.findall(r"\w+", question)}
+    few_terms = len(key_terms(question)) <= FOLLOW_UP_MAX_TERMS
+    return few_terms and (bool(words & ANAPHORA) or bool(FOLLOW_UP_OPENERS.match(question)))
+
+
+def resolve_follow_up(question: str, history: Sequence[str]) -> str:
+    """Return the question to search: a follow-up gains the key words of the latest question.
+
+    >>> resolve_follow_up("and when did that happen?", ["who ousted Maduro?"])
+    'and when did that happen? ousted Maduro'
+    """
+    if not history or not is_follow_up(question):
+        return question
+    own = set(key_terms(question))
+    for earlier in reversed(history):
+        extra = [w for w in content_words(earlier) if key_terms(w) and key_terms(w)[0] not in own]
+        if extra:
+            return f"{question} {' '.join(extra)}"
+    return question

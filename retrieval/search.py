@@ -1,0 +1,126 @@
+"""Hybrid search: dense vectors from Chroma and BM25 keywords, fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+import bm25s
+import numpy as np
+from bm25s.tokenization import Tokenizer
+
+from retrieval.embedding import Embedder
+from retrieval.settings import RetrievalSettings
+from retrieval.store import StoredChunk, VectorStore
+from retrieval.text import STOPWORDS, stemmer
+from retrieval.types import Passage
+
+log = logging.getLogger(__name__)
+
+
+class KeywordIndex:
+    """A BM25 index over every chunk (title and text), built in memory from the store."""
+
+    def __init__(self, chunks: Sequence[StoredChunk]) -> None:
+        """Tokenise and index the chunks."""
+        self.chunks = list(chunks)
+        self._tokenizer = Tokenizer(stopwords=list(STOPWORDS), stemmer=stemmer().stemWord)
+        corpus = [f"{c.metadata.get('title', '')}\n{c.text}" for c in self.chunks]
+        tokens = self._tokenizer.tokenize(
+            corpus, update_vocab=True, return_as="ids", show_progress=False
+        )
+        self._bm25 = bm25s.BM25()
+        if self.chunks:
+            self._bm25.index(tokens, show_progress=False)
+
+    def search(self, question: str, k: int) -> list[tuple[StoredChunk, float]]:
+        """Return up to ``k`` chunks with a positive BM25 score, best first."""
+        if not self.chunks:
+            return []
+        query = self._tokenizer.tokenize(
+            [question], update_vocab=False, return_as="ids", show_progress=False
+        )
+        if not any(query[0]):
+            return []
+        docs, scores = self._bm25.retrieve(
+            query, k=min(k, len(self.chunks)), show_progress=False, n_threads=1
+        )
+        return [
+            (self.chunks[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0
+        ]
+
+
+def rrf_fuse(
+    rankings: Sequence[tuple[Sequence[str], float]], rrf_k: int
+) -> list[tuple[str, float]]:
+    """Fuse ranked id lists by weighted reciprocal rank; return (id, score) best first."""
+    scores: dict[str, float] = {}
+    for ids, weight in rankings:
+        for rank, chunk_id in enumerate(ids, start=1):
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (rrf_k + rank)
+    return sorted(scores.items(), key=lambda item: item[1], reverse=True)
+
+
+def to_passage(chunk: StoredChunk, score: float, rank_score: float) -> Passage:
+    """Build a Passage from a stored chunk."""
+    meta = chunk.metadata
+    return Passage(
+        text=chunk.text,
+        source=str(meta.get("source", "")),
+        title=str(meta.get("title", "")),
+        score=score,
+        chunk_id=chunk.chunk_id,
+        chunk=int(meta.get("chunk", 0)),
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", 0)),
+        url=str(meta["url"]) if meta.get("url") else None,
+        rank_score=rank_score,
+    )
+
+
+class HybridSearcher:
+    """Searches one store; keeps its keyword index in step with the store's version."""
+
+    def __init__(self, store: VectorStore, embedder: Embedder, settings: RetrievalSettings) -> None:
+        """Remember the parts; the keyword index is built on first search."""
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self._index: KeywordIndex | None = None
+        self._index_version: str | None = None
+        self._lock = threading.Lock()
+
+    def keyword_index(self) -> KeywordIndex:
+        """Return a keyword index that matches the store, rebuilding it if the store changed."""
+        version = self.store.version()
+        with self._lock:
+            if self._index is None or version != self._index_version:
+                self._index = KeywordIndex(self.store.all_chunks())
+                self._index_version = version
+                log.info("keyword index built over %d chunks", len(self._index.chunks))
+            return self._index
+
+    def search(self, question: str, k: int, vector: np.ndarray | None = None) -> list[Passage]:
+        """Return the ``k`` best passages for ``question``, fused from dense and BM25 results."""
+        if vector is None:
+            vector = self.embedder.encode([question])[0]
+        fetch = max(self.settings.fetch_k, k)
+        dense = self.store.query(vector, fetch)
+        keyword = self.keyword_index().search(question, fetch) if self.settings.bm25_weight else []
+        fused = rrf_fuse(
+            [
+                ([c.chunk_id for c, _ in dense], self.settings.dense_weight),
+                ([c.chunk_id for c, _ in keyword], self.settings.bm25_weight),
+            ],
+            self.settings.rrf_k,
+        )[:k]
+        chunks = {c.chunk_id: c for c, _ in keyword} | {c.chunk_id: c for c, _ in dense}
+        similarity = {c.chunk_id: s for c, s in dense}
+        missing = [cid for cid, _ in fused if cid not in similarity]
+        for cid, vec in self.store.vectors(missing).items():
+            similarity[cid] = float(np.dot(vec, vector))
+        return [
+            to_passage(chunks[cid], similarity.get(cid, 0.0), rank_score)
+            for cid, rank_score in fused
+        ]
