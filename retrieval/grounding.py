@@ -14,26 +14,27 @@ from retrieval.types import Citation, Passage
 
 MIN_CITATION_OVERLAP = 0.25  # share of a sentence's content words one cited passage must contain
 MIN_SENTENCE_SUPPORT = 0.5  # share of a sentence's content words its cited passages must contain
-MIN_SHARED_WORDS = 2  # a citation must share at least this many content words (fewer if the sentence is shorter)
-MAX_CONNECTIVE_WORDS = 3  # an uncited sentence this short ("Here is how:") is kept as connective text
+MIN_SHARED_WORDS = 2  # content words a citation must share (fewer when the sentence is shorter)
+MAX_CONNECTIVE_WORDS = 3  # an uncited sentence this short ("Here is how:") is connective text
 
 # "[1]", "[1, 2]", "[1][2]"; numbers inside one bracket are split later.
 _MARKER = re.compile(r"\s?\[(\d+(?:\s*,\s*\d+)*)\]")
-# A sentence ends at . ! ? (with any markers after it) before whitespace or the end, or at a newline.
+# A sentence ends at . ! ? (and any markers after it) before whitespace or the end, or at a newline.
 _SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*(?:\s*\[\d+(?:\s*,\s*\d+)*\])*(?=\s|$)[ \t]*|\n+")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
-_ABSTAIN = re.compile(r"^\W*i (?:do not|don['’]t|cannot|can['’]t) (?:know|answer|find)", re.IGNORECASE)
-_SUFFIXES = ("ing", "ed", "es", "ly", "s")
-_STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from further
-    had has have having he her here hers herself him himself his how i if in into is it its itself
-    just me more most my myself no nor not of off on once only or other our ours ourselves out over
-    own same she should so some such than that the their theirs them themselves then there these they
-    this those through to too under until up very was we were what when where which while who whom
-    why will with would you your yours yourself yourselves may might must shall also per via etc
-    according passage passages document documents source sources""".split()
+_ABSTAIN = re.compile(
+    r"^\W*i (?:do not|don['’]t|cannot|can['’]t) (?:know|answer|find)", re.IGNORECASE
 )
+_SUFFIXES = ("ing", "ed", "es", "ly", "s")
+_STOPWORDS_TEXT = """a about above after again against all also am an and any are as at be because
+been before being below between both but by can could did do does doing down during each few for
+from further had has have having he her here hers herself him himself his how i if in into is it its
+itself just me more most my myself no nor not of off on once only or other our ours ourselves out
+over own same she should so some such than that the their theirs them themselves then there these
+they this those through to too under until up very was we were what when where which while who whom
+why will with would you your yours yourself yourselves may might must shall per via etc according
+passage passages document documents source sources"""
+_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +106,7 @@ def is_abstention(text: str) -> bool:
 
 
 def best_quote(passage_text: str, claim: str) -> str:
-    """Return the sentence of ``passage_text`` that shares the most content with ``claim``, verbatim."""
+    """Return the sentence of ``passage_text`` sharing the most content with ``claim``, verbatim."""
     claim_words = content_words(claim)
     best, best_overlap = "", -1
     for sentence in split_sentences(passage_text):

@@ -1,8 +1,8 @@
 """Prompts for generative answers: rules in the system message, documents as delimited data.
 
 Document text (and the user's question) can contain anything, including text that looks like
-instructions or like our delimiters; delimiter look-alikes are neutralised so a document cannot close
-its block and speak as the system.
+instructions or like our delimiters; delimiter look-alikes are neutralised so that a document
+cannot close its block and speak as the system.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from retrieval.types import Passage
 
-ABSTAIN_REPLY = "I don't know: the documents don't cover this."  # asked of the model, detected later
+ABSTAIN_REPLY = "I don't know: the documents don't cover this."  # the model's exact words
 MAX_HISTORY_TURNS = 6  # recent thread turns given to the model when condensing a follow-up
 MAX_TURN_CHARS = 600  # each turn is cut to this length; older context matters less
 
-_TAG = re.compile(r"<(/?\s*(?:documents|passage|conversation|question)\b)", re.IGNORECASE)
+_TAG = re.compile(r"<(/?\s*(?:documents|passage|conversation|turn|question)\b)", re.IGNORECASE)
 
 ANSWER_RULES = f"""You answer questions using only the numbered passages in the <documents> block.
 
