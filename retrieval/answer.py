@@ -138,7 +138,7 @@ class AnswerComposer:
         passages: Sequence[Passage],
         chosen: Sequence[Candidate],
     ) -> Answer:
-        """Number the passages in order of first use and mark each sentence with its number."""
+        """Give each used passage a number in order of first use and mark its sentences with it."""
         numbers: dict[int, int] = {}
         quotes: dict[int, Candidate] = {}
         parts = []

@@ -64,7 +64,7 @@ def load_model(settings: EmbeddingSettings) -> SentenceTransformer:
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         kwargs: dict[str, Any] = {"device": device, "local_files_only": Path(path).is_dir()}
         if settings.backend != "torch":
             raise ModelLoadError(f"embedding backend {settings.backend!r} is not available")
@@ -122,8 +122,10 @@ class Embedder(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed documents for the vector store."""
-        return self.encode(texts).tolist()
+        vectors: list[list[float]] = self.encode(texts).tolist()
+        return vectors
 
     def embed_query(self, text: str) -> list[float]:
         """Embed one question."""
-        return self.encode([text])[0].tolist()
+        vector: list[float] = self.encode([text])[0].tolist()
+        return vector

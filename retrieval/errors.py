@@ -1,4 +1,4 @@
-"""Typed errors raised by the retrieval library; front ends turn them into one sentence for users."""
+"""Typed errors of the retrieval library; front ends turn them into one sentence for users."""
 
 from __future__ import annotations
 

@@ -97,7 +97,7 @@ def ingest(
         skipped=len(loaded.skipped),
         chunks_added=len(fresh),
         chunks_removed=len(stale),
-        warnings=list(loaded.skipped),
+        warnings=loaded.skipped + loaded.warnings,
     )
     if report.changed:
         store.bump_version()

@@ -87,9 +87,7 @@ class KnowledgeBase:
             self._searcher = HybridSearcher(self.store, self.embedder, self.settings.retrieval)
         return self._searcher
 
-    def ingest(
-        self, *, progress: bool = False, rebuild: bool = False
-    ) -> IngestReport:
+    def ingest(self, *, progress: bool = False, rebuild: bool = False) -> IngestReport:
         """Index the documents folder incrementally and return the counts.
 
         ``rebuild`` drops the collection first, for example after changing the embedding model.
@@ -152,15 +150,13 @@ class KnowledgeBase:
         vector = self.embedder.encode([searched])[0]
         passages = self.searcher.search(searched, self.settings.retrieval.top_k, vector)
         answer = self._composer.compose(text, vector, passages, searched)
-        if mode != "llm" or answer.abstained and not passages:
+        if mode != "llm" or (answer.abstained and not passages):
             yield answer
             return
         from retrieval.llm import stream_llm_answer
 
         assert secrets is not None
-        yield from stream_llm_answer(
-            text, passages, answer, self.settings.llm, secrets.llm_api_key
-        )
+        yield from stream_llm_answer(text, passages, answer, self.settings.llm, secrets.llm_api_key)
 
     def sources(self) -> list[SourceInfo]:
         """Return the indexed documents with their chunk counts, sorted by source."""

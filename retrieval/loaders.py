@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +45,7 @@ class LoadResult:
 
     documents: list[Document] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 class SkipFile(Exception):
@@ -56,8 +57,11 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def decode_text(data: bytes) -> str:
-    """Decode text bytes as UTF-8, falling back to Windows-1252; reject binary data."""
+def decode_text(data: bytes, notes: list[str] | None = None) -> str:
+    """Decode text bytes as UTF-8, falling back to Windows-1252; reject binary data.
+
+    A fallback is recorded in ``notes`` so the caller can warn about the file.
+    """
     if not data.strip():
         raise SkipFile("the file is empty")
     if b"\x00" in data[:8192]:
@@ -66,7 +70,8 @@ def decode_text(data: bytes) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
-        log.warning("decoded a file that is not UTF-8 as Windows-1252")
+        if notes is not None:
+            notes.append("it is not UTF-8, so it was read as Windows-1252")
     controls = sum(1 for c in text[:8192] if ord(c) < 32 and c not in "\n\r\t\f")
     if controls > BINARY_CONTROL_RATIO * min(len(text), 8192):
         raise SkipFile("the file is binary, not text")
@@ -88,11 +93,11 @@ def _title_from_name(path: Path) -> str:
     return words[:1].upper() + words[1:] if words else path.name
 
 
-def _load_html(data: bytes, path: Path) -> tuple[str, str]:
+def _load_html(data: bytes, path: Path, notes: list[str]) -> tuple[str, str]:
     """Return (title, text) of an HTML file, without scripts, styles and navigation."""
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(decode_text(data), "html.parser")
+    soup = BeautifulSoup(decode_text(data, notes), "html.parser")
     for tag in soup(["script", "style", "noscript", "nav", "footer", "header", "aside", "form"]):
         tag.decompose()
     heading = soup.find(["h1", "h2"])
@@ -107,7 +112,7 @@ def _load_html(data: bytes, path: Path) -> tuple[str, str]:
     return title or _first_line_title(text, _title_from_name(path)), text
 
 
-def _load_pdf(data: bytes, path: Path) -> tuple[str, str]:
+def _load_pdf(data: bytes, path: Path, notes: list[str]) -> tuple[str, str]:
     """Return (title, text) of a PDF, one paragraph per page."""
     import io
 
@@ -127,13 +132,17 @@ def _load_pdf(data: bytes, path: Path) -> tuple[str, str]:
     return title, text
 
 
-def _load_text(data: bytes, path: Path) -> tuple[str, str]:
+def _load_text(data: bytes, path: Path, notes: list[str]) -> tuple[str, str]:
     """Return (title, text) of a plain-text or Markdown file."""
-    text = decode_text(data)
+    text = decode_text(data, notes)
     return _first_line_title(text, _title_from_name(path)), text
 
 
-_LOADERS = {".pdf": _load_pdf, ".html": _load_html, ".htm": _load_html}
+_LOADERS: dict[str, Callable[[bytes, Path, list[str]], tuple[str, str]]] = {
+    ".pdf": _load_pdf,
+    ".html": _load_html,
+    ".htm": _load_html,
+}
 
 
 class Cleaner:
@@ -144,13 +153,13 @@ class Cleaner:
         self._patterns = [re.compile(p) for p in patterns]
         self._min_letters = min_letters
 
-    def is_debris(self, line: str) -> bool:
+    def is_debris(self, line: str, min_letters: int | None = None) -> bool:
         """Return True for a line that carries no content (``.jpeg)``, a paywall notice)."""
         stripped = line.strip()
         if not stripped:
             return False
         letters = sum(c.isalpha() for c in stripped)
-        if letters < self._min_letters:
+        if letters < (self._min_letters if min_letters is None else min_letters):
             return True
         if re.fullmatch(r"\S*\.(jpe?g|png|gif|webp|svg)\)?", stripped, re.IGNORECASE):
             return True
@@ -171,16 +180,19 @@ class Cleaner:
         return "".join(kept), tuple(offsets)
 
 
-def load_file(path: Path, root: Path, cleaner: Cleaner) -> Document:
-    """Load one file under ``root``; raise SkipFile with the reason when it cannot be used."""
+def load_file(path: Path, root: Path, cleaner: Cleaner, notes: list[str] | None = None) -> Document:
+    """Load one file under ``root``; raise SkipFile with the reason when it cannot be used.
+
+    Anything worth a warning that did not stop the file is appended to ``notes``.
+    """
     data = path.read_bytes()
     loader = _LOADERS.get(path.suffix.lower(), _load_text)
-    title, text = loader(data, path)
+    title, text = loader(data, path, notes if notes is not None else [])
     cleaned, offsets = cleaner.clean(text)
     if not cleaned.strip():
         raise SkipFile("the file has no text")
-    if cleaner.is_debris(title):
-        title = _title_from_name(path)
+    if not title.strip() or cleaner.is_debris(title, min_letters=1):
+        title = _first_line_title(cleaned, _title_from_name(path))
     return Document(
         source=path.relative_to(root).as_posix(),
         title=title,
@@ -188,6 +200,11 @@ def load_file(path: Path, root: Path, cleaner: Cleaner) -> Document:
         content_hash=content_hash(data),
         offsets=offsets,
     )
+
+
+def _human(size: int) -> str:
+    """Return a byte count as '12.3 MB' or '900 bytes'."""
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size:,} bytes"
 
 
 def iter_files(root: Path, extensions: Sequence[str], max_bytes: int) -> Iterator[Path | str]:
@@ -215,7 +232,7 @@ def iter_files(root: Path, extensions: Sequence[str], max_bytes: int) -> Iterato
         if path.suffix.lower() not in allowed:
             yield f"skipped {rel}: unsupported file type {path.suffix or '(none)'!r}"
         elif size > max_bytes:
-            yield f"skipped {rel}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB limit"
+            yield f"skipped {rel}: {_human(size)} is over the {_human(max_bytes)} limit"
         else:
             yield path
 
@@ -231,14 +248,15 @@ def load_documents(
         if isinstance(item, str):
             result.skipped.append(item)
             continue
+        rel = item.relative_to(root).as_posix()
+        notes: list[str] = []
         try:
-            result.documents.append(load_file(item, root, cleaner))
+            result.documents.append(load_file(item, root, cleaner, notes))
         except SkipFile as exc:
-            result.skipped.append(f"skipped {item.relative_to(root).as_posix()}: {exc}")
+            result.skipped.append(f"skipped {rel}: {exc}")
         except (OSError, RecursionError, UnicodeError) as exc:
-            result.skipped.append(
-                f"skipped {item.relative_to(root).as_posix()}: {type(exc).__name__}"
-            )
-    for warning in result.skipped:
+            result.skipped.append(f"skipped {rel}: {type(exc).__name__}")
+        result.warnings.extend(f"{rel}: {note}" for note in notes)
+    for warning in result.skipped + result.warnings:
         log.warning(warning)
     return result

@@ -10,8 +10,29 @@ from retrieval.text import content_words, key_terms, normalize
 
 # Words that make a question lean on an earlier one ("and when did that happen?").
 ANAPHORA = frozenset(
-    "it its that this those these they them their he him his she her there then such same "
-    "also else more".split()
+    [
+        "it",
+        "its",
+        "that",
+        "this",
+        "those",
+        "these",
+        "they",
+        "them",
+        "their",
+        "he",
+        "him",
+        "his",
+        "she",
+        "her",
+        "there",
+        "then",
+        "such",
+        "same",
+        "also",
+        "else",
+        "more",
+    ]
 )
 FOLLOW_UP_OPENERS = re.compile(r"(?i)^(and|but|so|also|what about|how about|why|then)\b")
 FOLLOW_UP_MAX_TERMS = 3  # a question with more key terms than this stands on its own

@@ -47,7 +47,9 @@ class KeywordIndex:
             query, k=min(k, len(self.chunks)), show_progress=False, n_threads=1
         )
         return [
-            (self.chunks[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0
+            (self.chunks[int(d)], float(s))
+            for d, s in zip(docs[0], scores[0], strict=True)
+            if s > 0
         ]
 
 

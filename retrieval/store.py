@@ -15,6 +15,7 @@ from typing import Any
 
 import chromadb
 import numpy as np
+from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 
@@ -40,7 +41,7 @@ class StoredChunk:
     metadata: dict[str, Any]
 
 
-def _client(settings: StoreSettings) -> chromadb.ClientAPI:
+def _client(settings: StoreSettings) -> ClientAPI:
     """Open the embedded store or connect to the configured server."""
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.host:
@@ -184,7 +185,9 @@ class VectorStore:
         with self._guard():
             rows = self.collection.get(ids=list(ids), include=["embeddings"])
         embeddings = rows["embeddings"] if rows["embeddings"] is not None else []
-        return {i: np.asarray(e, dtype=np.float32) for i, e in zip(rows["ids"], embeddings)}
+        return {
+            i: np.asarray(e, dtype=np.float32) for i, e in zip(rows["ids"], embeddings, strict=True)
+        }
 
     def query(self, vector: np.ndarray, k: int) -> list[tuple[StoredChunk, float]]:
         """Return up to ``k`` nearest chunks with their cosine similarity."""

@@ -13,8 +13,33 @@ _WORD = re.compile(r"(?u)\b\w\w+\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n+")
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 QUESTION_WORDS = frozenset(
-    "what when where who whom whose which why how does did do is are was were can could will would "
-    "should tell me please about".split()
+    [
+        "what",
+        "when",
+        "where",
+        "who",
+        "whom",
+        "whose",
+        "which",
+        "why",
+        "how",
+        "does",
+        "did",
+        "do",
+        "is",
+        "are",
+        "was",
+        "were",
+        "can",
+        "could",
+        "will",
+        "would",
+        "should",
+        "tell",
+        "me",
+        "please",
+        "about",
+    ]
 )
 STOPWORDS = frozenset(STOPWORDS_EN) | QUESTION_WORDS
 

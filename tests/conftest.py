@@ -1,16 +1,48 @@
-"""Shared fixtures for the test suite."""
+"""Fixtures shared by every test: a clean environment and a seeded knowledge base."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.openai_double import OpenAIDouble
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SEEDS = REPO_ROOT / "seeds"
+SHARED = REPO_ROOT.parent / "shared"
+SEED_SOURCE = "petro-trump-white-house-meeting.txt"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep a developer's QABOT_* variables and tokens out of the tests."""
+    for name in list(os.environ):
+        if name.startswith("QABOT_") or name in {"DISCORD_TOKEN", "OPENAI_API_KEY"}:
+            monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
-def openai_double() -> Iterator[OpenAIDouble]:
-    """Yield a running OpenAI-compatible double on 127.0.0.1; stop it afterwards."""
-    with OpenAIDouble() as double:
-        yield double
+def seeds_copy(tmp_path: Path) -> Path:
+    """Return a private copy of the repository's seeds folder."""
+    target = tmp_path / "seeds"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def seed_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """Return a KnowledgeBase over the seeds, ingested once for the whole session."""
+    from retrieval import KnowledgeBase
+
+    root = tmp_path_factory.mktemp("seed_kb")
+    seeds = root / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    kb = KnowledgeBase(seeds_dir=seeds, persist_dir=root / "chroma")
+    kb.ingest()
+    yield kb

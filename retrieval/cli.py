@@ -1,0 +1,206 @@
+"""Command line: python -m retrieval ingest | search | ask | sources | chat."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any, TextIO
+
+from retrieval.errors import InvalidQuestionError, RetrievalError
+from retrieval.kb import KnowledgeBase
+from retrieval.types import Answer, Passage
+
+log = logging.getLogger(__name__)
+
+CHAT_HISTORY = 3  # earlier questions a chat follow-up is resolved against
+QUIET_LOGGERS = ("chromadb", "httpx", "sentence_transformers", "transformers", "bm25s")
+
+
+def _dump(data: Any, out: TextIO) -> None:
+    """Write JSON on one document to ``out``."""
+    json.dump(data, out, ensure_ascii=False, indent=2)
+    out.write("\n")
+
+
+def format_answer(answer: Answer) -> str:
+    """Return an answer as plain text, its sources listed under it."""
+    lines = [answer.text]
+    if answer.searched_question and answer.searched_question != answer.question:
+        lines.insert(0, f"(searched: {answer.searched_question})")
+    if answer.note:
+        lines.append(f"({answer.note})")
+    if answer.citations:
+        lines.append("")
+        lines.append("Sources:")
+        for c in answer.citations:
+            where = c.url or c.source
+            lines.append(f"[{c.number}] {c.title} ({where})")
+            lines.append(f'    "{c.quote}"')
+    elif answer.suggestions:
+        lines.append("Closest documents: " + "; ".join(answer.suggestions))
+    return "\n".join(lines)
+
+
+def format_passages(passages: Sequence[Passage]) -> str:
+    """Return search results as plain text."""
+    if not passages:
+        return "No passages found."
+    blocks = []
+    for rank, p in enumerate(passages, start=1):
+        snippet = " ".join(p.text.split())
+        blocks.append(f"{rank}. {p.title} ({p.source}, score {p.score:.3f})\n   {snippet}")
+    return "\n".join(blocks)
+
+
+def cmd_ingest(kb: KnowledgeBase, args: argparse.Namespace, out: TextIO) -> int:
+    """Index the documents folder and print the counts."""
+    report = kb.ingest(progress=not args.json, rebuild=args.rebuild)
+    if args.json:
+        _dump(asdict(report), out)
+    else:
+        print(f"Ingested {kb.settings.documents.seeds_dir}: {report.summary()}", file=out)
+    return 0
+
+
+def cmd_search(kb: KnowledgeBase, args: argparse.Namespace, out: TextIO) -> int:
+    """Print the best passages for a question."""
+    passages = kb.search(args.question, k=args.k)
+    if args.json:
+        _dump([asdict(p) for p in passages], out)
+    else:
+        print(format_passages(passages), file=out)
+    return 0
+
+
+def cmd_ask(kb: KnowledgeBase, args: argparse.Namespace, out: TextIO) -> int:
+    """Print a cited answer to a question."""
+    answer = kb.ask(args.question, mode=args.mode)
+    if args.json:
+        _dump(answer_json(answer), out)
+    else:
+        print(format_answer(answer), file=out)
+    return 0
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """Return an answer as a JSON-ready dict."""
+    data = asdict(answer)
+    data["top_score"] = answer.top_score
+    return data
+
+
+def cmd_sources(kb: KnowledgeBase, args: argparse.Namespace, out: TextIO) -> int:
+    """Print the indexed documents."""
+    sources = kb.sources()
+    if args.json:
+        _dump([asdict(s) for s in sources], out)
+    elif not sources:
+        print("No documents are indexed; run 'python -m retrieval ingest'.", file=out)
+    else:
+        for s in sources:
+            print(f"{s.source}\t{s.chunks} chunks\t{s.title}", file=out)
+    return 0
+
+
+def cmd_chat(kb: KnowledgeBase, args: argparse.Namespace, out: TextIO) -> int:
+    """Answer questions typed on standard input until end of input."""
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print("Ask a question about the documents (Ctrl-D to quit).", file=out)
+    history: list[str] = []
+    while True:
+        try:
+            line = input("> " if interactive else "")
+        except EOFError:
+            if interactive:
+                print(file=out)
+            return 0
+        if not line.strip():
+            continue
+        try:
+            answer = kb.ask(line, history=history[-CHAT_HISTORY:], mode=args.mode)
+        except InvalidQuestionError as exc:
+            print(str(exc), file=out)
+            continue
+        history.append(line)
+        print(format_answer(answer), file=out)
+        print(file=out, flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="python -m retrieval",
+        description="Index a folder of documents and answer questions with cited passages.",
+    )
+    parser.add_argument("--config", help="settings file (default: config/settings.toml)")
+    parser.add_argument("--seeds-dir", help="documents folder (default: documents.seeds_dir)")
+    parser.add_argument("--persist-dir", help="embedded Chroma folder (default: store.persist_dir)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="index the documents folder (incremental)")
+    p.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
+    p.add_argument("--json", action="store_true", help="print the counts as JSON")
+    p.set_defaults(handler=cmd_ingest)
+
+    p = sub.add_parser("search", help="print the passages that best match a question")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=None, help="number of passages (default: top_k)")
+    p.add_argument("--json", action="store_true", help="print the passages as JSON")
+    p.set_defaults(handler=cmd_search)
+
+    for name, handler, text in (
+        ("ask", cmd_ask, "answer a question with citations"),
+        ("chat", cmd_chat, "answer questions typed in the terminal until end of input"),
+    ):
+        p = sub.add_parser(name, help=text)
+        if name == "ask":
+            p.add_argument("question")
+            p.add_argument("--json", action="store_true", help="print the answer as JSON")
+        p.add_argument("--mode", choices=["extractive", "llm"], default=None)
+        p.set_defaults(handler=handler)
+
+    p = sub.add_parser("sources", help="list the indexed documents")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
+    p.set_defaults(handler=cmd_sources)
+    return parser
+
+
+def configure_logging(verbose: bool) -> None:
+    """Send this package's log records to standard error, one plain line each."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    package = logging.getLogger("retrieval")
+    package.addHandler(handler)
+    package.setLevel(logging.INFO if verbose else logging.WARNING)
+    package.propagate = False
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run one command and return the exit code; errors become one line on standard error."""
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    configure_logging(args.verbose)
+    overrides = {
+        key: value
+        for key, value in (("seeds_dir", args.seeds_dir), ("persist_dir", args.persist_dir))
+        if value
+    }
+    try:
+        kb = KnowledgeBase(config_file=args.config, **overrides)
+        return int(args.handler(kb, args, out))
+    except InvalidQuestionError as exc:
+        print(str(exc), file=out)
+        return 0
+    except RetrievalError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
