@@ -19,11 +19,26 @@ MAX_CONNECTIVE_WORDS = 3  # an uncited sentence this short ("Here is how:") is c
 
 # "[1]", "[1, 2]", "[1][2]"; numbers inside one bracket are split later.
 _MARKER = re.compile(r"\s?\[(\d+(?:\s*,\s*\d+)*)\]")
+_MARKER_RUN = re.compile(r"\s?\[\d+(?:\s*,\s*\d+)*\](?:\s?\[\d+(?:\s*,\s*\d+)*\])*")
 # A sentence ends at . ! ? (and any markers after it) before whitespace or the end, or at a newline.
 _SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*(?:\s*\[\d+(?:\s*,\s*\d+)*\])*(?=\s|$)[ \t]*|\n+")
+# Citation styles models use instead of "[n]": "[Passage 2]", "[^2]", "【2】", "[2†source]".
+_LOOSE_MARKER = re.compile(
+    r"[\[【]\s*(?:\^|(?:passage|source|doc(?:ument)?)\s*)?(\d+(?:\s*,\s*\d+)*)(?:†[^\]】]*)?\s*[\]】]",
+    re.IGNORECASE,
+)
+# Reasoning models may think aloud first; that part is never the answer.
+_THINKING = re.compile(r"^\s*<think>.*?(?:</think>\s*|$)", re.DOTALL | re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+# How models say the passages do not answer: "I don't know…", "The documents do not mention…".
 _ABSTAIN = re.compile(
-    r"^\W*i (?:do not|don['’]t|cannot|can['’]t) (?:know|answer|find)", re.IGNORECASE
+    r"\b(?:i (?:do not|don't|cannot|can't|could not|couldn't) (?:know|answer|find)"
+    r"|(?:passages|documents|context) (?:do not|don't|does not|doesn't) "
+    r"(?:cover|contain|say|mention|answer|include))",
+    re.IGNORECASE,
+)
+MAX_ABSTENTION_CHARS = (
+    400  # a longer uncited reply is an answer that failed the checks, not a refusal
 )
 _SUFFIXES = ("ing", "ed", "es", "ly", "s")
 _STOPWORDS_TEXT = """a about above after again against all also am an and any are as at be because
@@ -95,6 +110,27 @@ def cited_numbers(sentence: str) -> list[int]:
     return numbers
 
 
+def normalise_markers(text: str) -> str:
+    """Return ``text`` with other citation styles ("[Passage 2]", "[^2]") rewritten as "[2]"."""
+    return _LOOSE_MARKER.sub(lambda m: "[" + re.sub(r"\s+", "", m.group(1)) + "]", text)
+
+
+def strip_thinking(text: str) -> str:
+    """Return ``text`` without a leading ``<think>…</think>`` block of a reasoning model."""
+    return _THINKING.sub("", text, count=1)
+
+
+def merge_orphan_markers(sentences: list[str]) -> list[str]:
+    """Attach pieces that hold only markers (a "[2]" on its own line) to the sentence before."""
+    merged: list[str] = []
+    for sentence in sentences:
+        if merged and _MARKER.search(sentence) and not _WORD.search(strip_markers(sentence)):
+            merged[-1] += sentence
+        else:
+            merged.append(sentence)
+    return merged
+
+
 def strip_markers(text: str) -> str:
     """Return ``text`` without its ``[n]`` markers."""
     return _MARKER.sub("", text)
@@ -102,7 +138,8 @@ def strip_markers(text: str) -> str:
 
 def is_abstention(text: str) -> bool:
     """Return True when the model said that it does not know."""
-    return bool(_ABSTAIN.match(strip_markers(text).strip()))
+    plain = strip_markers(text).strip().replace("’", "'")
+    return len(plain) <= MAX_ABSTENTION_CHARS and bool(_ABSTAIN.search(plain))
 
 
 def best_quote(passage_text: str, claim: str) -> str:
@@ -142,13 +179,14 @@ def check_answer(text: str, passages: list[Passage]) -> CheckedAnswer:
     if none is left the sentence is removed. An uncited sentence is kept when it is short connective
     text or when the passages support it anyway.
     """
+    text = normalise_markers(strip_thinking(text))
     words = [content_words(p.text) for p in passages]
     everything = set().union(*words) if words else set()
     renumber: dict[int, int] = {}
     claims: dict[int, str] = {}
     kept_text: list[str] = []
     dropped_sentences = dropped_citations = 0
-    for sentence in split_sentences(text):
+    for sentence in merge_orphan_markers(split_sentences(text)):
         numbers = cited_numbers(sentence)
         claim = strip_markers(sentence)
         claim_words = content_words(claim)
@@ -162,7 +200,9 @@ def check_answer(text: str, passages: list[Passage]) -> CheckedAnswer:
             else:
                 dropped_sentences += 1
             continue
-        kept = _supporting(claim_words, numbers, words) if claim_words else []
+        if not claim_words:  # a bare "Sources: [1][2]" line claims nothing; leave it out quietly
+            continue
+        kept = _supporting(claim_words, numbers, words)
         dropped_citations += len(numbers) - len(kept)
         if not kept:
             dropped_sentences += 1
@@ -195,12 +235,15 @@ def check_answer(text: str, passages: list[Passage]) -> CheckedAnswer:
 
 
 def _rewrite_markers(sentence: str, renumber: dict[int, int]) -> str:
-    """Rewrite each marker of ``sentence`` in place with the new numbers; drop the rest."""
+    """Rewrite each run of markers of ``sentence`` in place with the new numbers; drop the rest."""
 
     def replace(match: re.Match[str]) -> str:
-        """Return the rewritten marker, or nothing when none of its numbers survived."""
-        numbers = [int(part) for part in match.group(1).split(",")]
-        kept = "".join(f"[{renumber[n]}]" for n in numbers if n in renumber)
-        return f"{match.group(0)[: -len(match.group(0).lstrip())]}{kept}" if kept else ""
+        """Return the rewritten run, or nothing when none of its numbers survived."""
+        run = match.group(0)
+        numbers = dict.fromkeys(
+            renumber[n] for n in map(int, re.findall(r"\d+", run)) if n in renumber
+        )
+        kept = "".join(f"[{n}]" for n in numbers)
+        return f"{run[: len(run) - len(run.lstrip())]}{kept}" if kept else ""
 
-    return _MARKER.sub(replace, sentence)
+    return _MARKER_RUN.sub(replace, sentence)

@@ -206,16 +206,47 @@ def stream_llm_answer(
         return
     started = time.monotonic()
     parts: list[str] = []
+    visible = VisibleText()
     try:
         for chunk in chat_model(settings, api_key).stream(answer_messages(question, passages)):
             delta = str(chunk.text)
-            if delta:
-                parts.append(delta)
-                yield delta
+            parts.append(delta)
+            if shown := visible.feed(delta):
+                yield shown
     except Exception as exc:  # noqa: BLE001 - any model failure degrades to the extractive answer
         yield _after_failure(fallback, exc, started)
         return
     yield finish_answer(question, "".join(parts), passages, fallback, started)
+
+
+class VisibleText:
+    """Filter streamed deltas so a reasoning model's leading ``<think>`` block is not shown."""
+
+    OPEN, CLOSE = "<think>", "</think>"
+
+    def __init__(self) -> None:
+        """Start undecided: the first characters tell whether the model thinks aloud."""
+        self._buffer = ""
+        self._state = "undecided"  # then "thinking" or "visible"
+
+    def feed(self, delta: str) -> str:
+        """Return the part of ``delta`` a reader should see (possibly held back text)."""
+        if self._state == "visible":
+            return delta
+        self._buffer += delta
+        head = self._buffer.lstrip()
+        if self._state == "undecided":
+            if self.OPEN.startswith(head.lower()):
+                return ""  # still could be the start of "<think>"
+            if not head.lower().startswith(self.OPEN):
+                self._state, shown, self._buffer = "visible", self._buffer, ""
+                return shown
+            self._state = "thinking"
+        end = self._buffer.lower().find(self.CLOSE)
+        if end < 0:
+            return ""
+        self._state, shown, self._buffer = "visible", self._buffer[end + len(self.CLOSE) :], ""
+        return shown.lstrip()
 
 
 def finish_answer(

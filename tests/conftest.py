@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.openai_double import OpenAIDouble
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEEDS = REPO_ROOT / "seeds"
 SHARED = REPO_ROOT.parent / "shared"
@@ -46,3 +48,10 @@ def seed_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     kb = KnowledgeBase(seeds_dir=seeds, persist_dir=root / "chroma")
     kb.ingest()
     yield kb
+
+
+@pytest.fixture
+def openai_double() -> Iterator[OpenAIDouble]:
+    """Yield a running OpenAI-compatible double on 127.0.0.1; stop it afterwards."""
+    with OpenAIDouble() as double:
+        yield double
