@@ -55,3 +55,15 @@ def openai_double() -> Iterator[OpenAIDouble]:
     """Yield a running OpenAI-compatible double on 127.0.0.1; stop it afterwards."""
     with OpenAIDouble() as double:
         yield double
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[object]:
+    """Run a real `chroma run` server on 127.0.0.1 for one test."""
+    from tests.chroma_server import ChromaServer
+
+    server = ChromaServer(tmp_path / "chroma-server").start()
+    try:
+        yield server
+    finally:
+        server.stop()

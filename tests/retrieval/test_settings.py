@@ -16,7 +16,7 @@ CONFIG = REPO_ROOT / "config" / "settings.toml"
 def test_settings_file_lists_every_setting_with_its_default() -> None:
     data = tomllib.loads(CONFIG.read_text(encoding="utf-8"))
     defaults = Settings()
-    for section, info in Settings.model_fields.items():
+    for section in Settings.model_fields:
         section_model = getattr(defaults, section)
         assert isinstance(section_model, BaseModel)
         assert set(data[section]) == set(type(section_model).model_fields), section

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from retrieval.cli import main
+from tests.conftest import REPO_ROOT, SEED_SOURCE
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+def test_ingest_ask_search_sources_as_json(seeds_copy: Path, tmp_path: Path) -> None:
+    base = ["--seeds-dir", str(seeds_copy), "--persist-dir", str(tmp_path / "chroma")]
+    code, out = run(*base, "ingest", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["added"] == 1 and report["chunks_total"] > 0
+
+    code, out = run(*base, "ask", "When will Petro meet Trump?", "--json")
+    answer = json.loads(out)
+    assert code == 0 and answer["abstained"] is False
+    assert "February 3" in answer["text"]
+    assert answer["citations"][0]["source"] == SEED_SOURCE
+    assert answer["citations"][0]["number"] == 1
+
+    code, out = run(*base, "ask", "What is the capital of Australia?", "--json")
+    assert json.loads(out)["abstained"] is True and json.loads(out)["citations"] == []
+
+    code, out = run(*base, "search", "When will Petro meet Trump?", "-k", "2", "--json")
+    passages = json.loads(out)
+    assert len(passages) == 2 and passages[0]["source"] == SEED_SOURCE
+
+    code, out = run(*base, "sources", "--json")
+    assert [s["source"] for s in json.loads(out)] == [SEED_SOURCE]
+
+
+def test_plain_output_lists_sources_under_the_answer(seeds_copy: Path, tmp_path: Path) -> None:
+    base = ["--seeds-dir", str(seeds_copy), "--persist-dir", str(tmp_path / "chroma")]
+    run(*base, "ingest")
+    code, out = run(*base, "ask", "When will Petro meet Trump?")
+    assert code == 0
+    assert "February 3" in out
+    assert "Sources:\n[1] Colombian President Petro to meet Trump" in out
+
+
+def test_bad_question_is_answered_politely(seeds_copy: Path, tmp_path: Path) -> None:
+    base = ["--seeds-dir", str(seeds_copy), "--persist-dir", str(tmp_path / "chroma")]
+    code, out = run(*base, "ask", "   ")
+    assert code == 0
+    assert out.strip() == "Please type a question, for example: When will Petro meet Trump?"
+
+
+def test_missing_seeds_folder_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "retrieval",
+            "--seeds-dir",
+            str(tmp_path / "none"),
+            "--persist-dir",
+            str(tmp_path / "chroma"),
+            "ingest",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"error: the documents folder {str(tmp_path / 'none')!r} does not exist"
+    ]
+
+
+def test_chat_answers_each_line_with_follow_ups_and_ends_on_eof(
+    seeds_copy: Path, tmp_path: Path
+) -> None:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    base = [
+        sys.executable,
+        "-m",
+        "retrieval",
+        "--seeds-dir",
+        str(seeds_copy),
+        "--persist-dir",
+        str(tmp_path / "chroma"),
+    ]
+    subprocess.run([*base, "ingest"], check=True, cwd=REPO_ROOT, env=env, timeout=120)
+    proc = subprocess.run(
+        [*base, "chat"],
+        input="When will Petro meet Trump?\n\n🤔\nwho ousted Maduro?\nand when did that happen?\n",
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "February 3" in proc.stdout
+    assert "[1] Colombian President Petro" in proc.stdout
+    assert "couldn't find any words" in proc.stdout
+    assert "(searched: and when did that happen? ousted Maduro)" in proc.stdout
+    assert "Traceback" not in proc.stderr
