@@ -173,9 +173,10 @@ def test_citation_that_does_not_support_its_sentence_falls_back(
 
 
 def test_http_500_falls_back_and_logs(
-    openai_double: OpenAIDouble, caplog: pytest.LogCaptureFixture
+    openai_double: OpenAIDouble, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A server error gives the extractive answer with a note and one log line, without retries."""
+    monkeypatch.setattr(logging.getLogger("retrieval"), "propagate", True)  # the CLI turns it off
     openai_double.script(Reply(status=500))
     with caplog.at_level(logging.WARNING, logger="retrieval.llm"):
         answer = llm_answer(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
