@@ -29,7 +29,14 @@ def _tqdm_progress(total: int) -> Progress:
     """Return a progress callback that drives a tqdm bar on standard error."""
     from tqdm import tqdm
 
-    bar = tqdm(total=total, unit="chunk", delay=PROGRESS_DELAY_S, file=sys.stderr, leave=False)
+    bar = tqdm(
+        total=total,
+        unit="chunk",
+        delay=PROGRESS_DELAY_S,
+        file=sys.stderr,
+        leave=False,
+        disable=None,
+    )
 
     def advance(n: int) -> None:
         bar.update(n)
