@@ -1,0 +1,143 @@
+"""python -m bot: run the Discord bot, or export the feedback it collected.
+
+Startup problems end in one line on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import aiohttp
+import discord
+
+from bot.feedback import FeedbackStore
+from bot.settings import BotSettings, load_bot_settings
+from retrieval import KnowledgeBase, RetrievalError, Secrets
+
+log = logging.getLogger("bot")
+
+EXIT_CONFIG = 2  # bad settings or no token
+EXIT_DISCORD = 3  # Discord refused the token or could not be reached
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+class StartupError(Exception):
+    """A problem that ends the program with one line and an exit code."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def setup_logging(level: str) -> None:
+    """Log to stderr with timestamps; discord.py's chatter stays at WARNING."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    for name, lvl in (("bot", level), ("retrieval", level), ("discord", "WARNING")):
+        logger = logging.getLogger(name)
+        logger.setLevel(lvl)
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
+def read_token() -> str:
+    """Return DISCORD_TOKEN from the environment or .env, or fail with one line."""
+    secret = Secrets().discord_token
+    token = secret.get_secret_value().strip() if secret is not None else ""
+    if not token:
+        raise StartupError(
+            "DISCORD_TOKEN is not set; put your bot's token in the environment or in .env "
+            "(see the README's Discord section).",
+            EXIT_CONFIG,
+        )
+    return token
+
+
+async def run_bot(settings: BotSettings, token: str) -> None:
+    """Build the knowledge base and the bot, then run until stopped."""
+    from bot.client import QABot
+
+    kb = KnowledgeBase(settings)
+    feedback = FeedbackStore(settings.discord.feedback_db)
+    bot = QABot(settings, kb, feedback)
+    async with bot:
+        try:
+            await bot.start(token)
+        except discord.LoginFailure:
+            raise StartupError(
+                "Discord rejected DISCORD_TOKEN; copy the token again from the Developer Portal "
+                "(Bot > Reset Token) into the environment or .env.",
+                EXIT_DISCORD,
+            ) from None
+        except discord.PrivilegedIntentsRequired:
+            raise StartupError(
+                "Discord refused the message-content intent; enable it in the Developer Portal "
+                "(Bot > Privileged Gateway Intents) or set discord.message_content = false and "
+                "leave discord.qa_channels empty.",
+                EXIT_DISCORD,
+            ) from None
+        except (aiohttp.ClientConnectionError, discord.GatewayNotFound) as exc:
+            where = settings.discord.api_base or "discord.com"
+            raise StartupError(
+                f"could not reach Discord at {where} ({type(exc).__name__}); check the network "
+                "and discord.api_base.",
+                EXIT_DISCORD,
+            ) from None
+
+
+def export_feedback(settings: BotSettings, output: str) -> int:
+    """Write the stored feedback as JSON Lines to a file or stdout; return the count."""
+    store = FeedbackStore(settings.discord.feedback_db)
+    try:
+        if output == "-":
+            return store.export_jsonl(sys.stdout)
+        path = Path(output)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as out:
+            return store.export_jsonl(out)
+    finally:
+        store.close()
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument("--config", help="settings file (default: config/settings.toml)")
+    parser.add_argument("--log-level", default="INFO", help="bot and retrieval log level")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the Discord bot (the default)")
+    export = sub.add_parser("export-feedback", help="write 👍/👎 feedback as JSON Lines")
+    export.add_argument("-o", "--output", default="-", help="file to write (default: stdout)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command and return the exit code."""
+    args = parse_args(argv)
+    setup_logging(args.log_level.upper())
+    try:
+        settings = load_bot_settings(args.config)
+        if args.command == "export-feedback":
+            count = export_feedback(settings, args.output)
+            print(f"exported {count} feedback records", file=sys.stderr)
+            return 0
+        token = read_token()
+        asyncio.run(run_bot(settings, token))
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    except RetrievalError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""The Discord bot: a commands.Bot that receives its knowledge base, store and settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+from bot.feedback import FeedbackStore
+from bot.ratelimit import RateLimiter
+from bot.settings import BotSettings
+from retrieval import KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("bot.cogs.ask", "bot.cogs.admin")  # loaded in this order in setup_hook
+DISCORD_API_BASE = "https://discord.com/api/v10"
+KB_WORKERS = 2  # worker threads for retrieval; the event loop never waits on the model
+T = TypeVar("T")
+
+
+def configure_endpoints(api_base: str, gateway_url: str) -> None:
+    """Point discord.py's REST, webhook and gateway traffic at the configured URLs."""
+    discord.http.Route.BASE = api_base.rstrip("/") if api_base else DISCORD_API_BASE
+    if gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+def build_intents(settings: BotSettings) -> discord.Intents:
+    """Return the gateway intents; message content only when configured or Q&A channels need it."""
+    intents = discord.Intents.default()
+    intents.members = False
+    intents.presences = False
+    intents.message_content = settings.discord.message_content or bool(settings.discord.qa_channels)
+    return intents
+
+
+class QABot(commands.Bot):
+    """Answers questions about the documents in a KnowledgeBase, with cited sources."""
+
+    def __init__(
+        self,
+        settings: BotSettings,
+        kb: KnowledgeBase,
+        feedback: FeedbackStore,
+        *,
+        limiter: RateLimiter | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=build_intents(settings),
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+            **options,
+        )
+        self.settings = settings
+        self.kb = kb
+        self.feedback = feedback
+        self.limiter = limiter or RateLimiter(
+            settings.discord.rate_limit_count, settings.discord.rate_limit_window_s
+        )
+        self.executor = ThreadPoolExecutor(KB_WORKERS, thread_name_prefix="qabot-kb")
+        self.ingest_lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"<QABot user={self.user!s} guilds={len(self.guilds)}>"
+
+    async def run_blocking(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run blocking retrieval or database work in a worker thread and await its result."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, lambda: func(*args, **kwargs))
+
+    async def login(self, token: str) -> None:
+        """Aim discord.py at the configured endpoints, then log in."""
+        configure_endpoints(self.settings.discord.api_base, self.settings.discord.gateway_url)
+        await super().login(token)
+
+    async def setup_hook(self) -> None:
+        """Update the index, load the cogs and the persistent buttons, and sync slash commands."""
+        if self.settings.discord.ingest_on_start:
+            async with self.ingest_lock:
+                report = await self.run_blocking(self.kb.ingest)
+            log.info("index up to date: %s", report.summary())
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        self.tree.error(self.on_app_command_error)
+        if self.settings.discord.sync_commands:
+            await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Sync slash commands to the development guild, or globally when none is configured."""
+        if guild_id := self.settings.discord.dev_guild_id:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d slash commands to guild %d", len(synced), guild_id)
+        else:
+            synced = await self.tree.sync()
+            log.info("synced %d slash commands globally", len(synced))
+
+    async def on_ready(self) -> None:
+        """Log who we are and where."""
+        log.info(
+            "connected as %s (id %s) to %d guilds",
+            self.user,
+            self.user and self.user.id,
+            len(self.guilds),
+        )
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """Ignore text commands: questions are handled by the Ask cog's listener."""
+
+    async def on_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """Log a failed slash command and tell the user in one sentence."""
+        log.exception(
+            "slash command %r failed",
+            interaction.command and interaction.command.name,
+            exc_info=error,
+        )
+        text = "Something went wrong on my side; please try again in a moment."
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+
+    async def close(self) -> None:
+        """Disconnect, then stop the worker threads and close the feedback database."""
+        await super().close()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.feedback.close()

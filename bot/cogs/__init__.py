@@ -1,0 +1,1 @@
+"""Cogs: the features of the bot, each receiving Discord events."""

@@ -1,0 +1,300 @@
+"""Asking: /ask, @mentions, Q&A channels, and follow-ups in threads or replies to an answer.
+
+The cog only decides whether and where to answer; retrieval answers, render formats.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.client import QABot
+from bot.feedback import AnswerRecord, new_answer_id
+from bot.views import PassagesButton, VoteButton, answer_view
+from retrieval import Answer, InvalidQuestionError, RetrievalError
+
+log = logging.getLogger(__name__)
+
+RATE_NOTE_SECONDS = 15.0  # how long the rate-limit note stays in a channel
+UNAVAILABLE = "I couldn't search the documents just now; please try again in a minute."
+
+
+@dataclass(slots=True)
+class Asked:
+    """A question ready to be answered: its text, earlier questions, and where it came from."""
+
+    question: str
+    history: list[str]
+    guild_id: int | None
+    channel_id: int | None
+    user_id: int
+    message_id: int | None
+    follow_up: bool = False
+
+
+class Ask(commands.Cog):
+    """Answers questions from slash commands and messages."""
+
+    def __init__(self, bot: QABot) -> None:
+        self.bot = bot
+        self.config = bot.settings.discord
+
+    def is_allowed_place(self, guild_id: int | None, channel: object) -> bool:
+        """Return True when the bot may answer in this guild and channel (or DM)."""
+        if guild_id is None:
+            return self.config.allow_dms
+        if self.config.allowed_guilds and guild_id not in self.config.allowed_guilds:
+            return False
+        if self.config.allowed_channels:
+            ids = {getattr(channel, "id", None), getattr(channel, "parent_id", None)}
+            return bool(ids & set(self.config.allowed_channels))
+        return True
+
+    def strip_mention(self, content: str) -> str:
+        """Remove the bot's own mention from a message, leaving the question."""
+        me = self.bot.user
+        if me is None:
+            return content.strip()
+        return re.sub(rf"<@!?{me.id}>", " ", content).strip()
+
+    async def answer(self, asked: Asked) -> tuple[Answer, str]:
+        """Ask the knowledge base in a worker thread and store the answer; return it and its id."""
+        answer = await self.bot.run_blocking(self.bot.kb.ask, asked.question, history=asked.history)
+        answer_id = new_answer_id()
+        record = AnswerRecord.from_answer(
+            answer_id,
+            answer,
+            guild_id=asked.guild_id,
+            channel_id=asked.channel_id,
+            user_id=asked.user_id,
+        )
+        await self.bot.run_blocking(self.bot.feedback.save_answer, record)
+        return answer, answer_id
+
+    def log_question(
+        self, asked: Asked, answer: Answer | None, started: float, outcome: str
+    ) -> None:
+        """Write the one structured log line per question."""
+        log.info(
+            "question outcome=%s guild=%s channel=%s user=%s message=%s follow_up=%s "
+            "latency_ms=%.0f abstained=%s top_score=%.3f citations=%d",
+            outcome,
+            asked.guild_id,
+            asked.channel_id,
+            asked.user_id,
+            asked.message_id,
+            asked.follow_up,
+            (time.perf_counter() - started) * 1000,
+            answer.abstained if answer else None,
+            answer.top_score if answer else 0.0,
+            len(answer.citations) if answer else 0,
+        )
+
+    # --- messages -------------------------------------------------------------------------
+
+    async def follow_up_history(self, message: discord.Message) -> list[str] | None:
+        """Return earlier questions when the message follows up an answer, else None."""
+        me = self.bot.user
+        channel = message.channel
+        if isinstance(channel, discord.Thread) and me is not None and channel.owner_id == me.id:
+            return await self.bot.run_blocking(
+                self.bot.feedback.recent_questions, channel.id, self.config.history_size
+            )
+        ref = message.reference
+        if ref is not None and ref.message_id is not None:
+            record = await self.bot.run_blocking(
+                self.bot.feedback.answer_for_message, ref.message_id
+            )
+            if record is not None:
+                return [record.question]
+        return None
+
+    async def classify(self, message: discord.Message) -> Asked | None:
+        """Return the question in a message, or None when the bot should stay silent."""
+        me = self.bot.user
+        if message.author.bot or me is None or message.author.id == me.id:
+            return None
+        guild_id = message.guild.id if message.guild else None
+        if not self.is_allowed_place(guild_id, message.channel):
+            return None
+        history = await self.follow_up_history(message)
+        mentioned = me.id in message.raw_mentions
+        channel_ids = {message.channel.id, getattr(message.channel, "parent_id", None)}
+        in_qa_channel = bool(channel_ids & set(self.config.qa_channels))
+        if history is None and not (mentioned or in_qa_channel or guild_id is None):
+            return None
+        question = self.strip_mention(message.content)
+        if not question:  # e.g. no message-content intent and no mention
+            return None
+        return Asked(
+            question=question,
+            history=(history or [])[-self.config.history_size :]
+            if self.config.history_size
+            else [],
+            guild_id=guild_id,
+            channel_id=message.channel.id,
+            user_id=message.author.id,
+            message_id=message.id,
+            follow_up=history is not None,
+        )
+
+    async def destination(
+        self, message: discord.Message, asked: Asked
+    ) -> tuple[discord.abc.Messageable, discord.Message | None]:
+        """Return where to answer: a new thread on the question, or a reply in place."""
+        channel = message.channel
+        if (
+            self.config.open_threads
+            and not asked.follow_up
+            and isinstance(channel, discord.TextChannel)
+        ):
+            try:
+                thread = await message.create_thread(
+                    name=render.thread_name(asked.question),
+                    auto_archive_duration=self.config.thread_archive_minutes,  # type: ignore[arg-type]
+                )
+            except discord.HTTPException as exc:
+                log.warning("could not open a thread on message %s: %s", message.id, exc)
+            else:
+                return thread, None
+        return channel, message
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """Answer a mention, a Q&A-channel message, or a follow-up to an earlier answer."""
+        started = time.perf_counter()
+        asked = await self.classify(message)
+        if asked is None:
+            return
+        verdict = self.bot.limiter.check(asked.user_id)
+        if not verdict.allowed:
+            self.log_question(asked, None, started, "rate_limited")
+            if verdict.notify:
+                await message.reply(
+                    f"You're asking faster than I can keep up; please try again in "
+                    f"{max(1, round(verdict.retry_after))} seconds.",
+                    allowed_mentions=render.NO_MENTIONS,
+                    delete_after=RATE_NOTE_SECONDS,
+                )
+            return
+        try:
+            answer, answer_id = await self.answer(asked)
+        except InvalidQuestionError as exc:
+            self.log_question(asked, None, started, "invalid")
+            await message.reply(str(exc), allowed_mentions=render.NO_MENTIONS)
+            return
+        except RetrievalError:
+            log.exception("retrieval failed for message %s", message.id)
+            self.log_question(asked, None, started, "error")
+            await message.reply(UNAVAILABLE, allowed_mentions=render.NO_MENTIONS)
+            return
+        target, reference = await self.destination(message, asked)
+        sent = await self.send_answer(target, answer, answer_id, reference)
+        await self.bot.run_blocking(self.bot.feedback.add_messages, answer_id, sent)
+        self.log_question(asked, answer, started, "answered")
+
+    async def send_answer(
+        self,
+        target: discord.abc.Messageable,
+        answer: Answer,
+        answer_id: str,
+        reference: discord.Message | None,
+    ) -> list[int]:
+        """Send the rendered answer, buttons under the last message; return the message ids."""
+        replies = render.render_answer(answer)
+        ids = []
+        for i, reply in enumerate(replies):
+            extra: dict[str, Any] = {}
+            if i == len(replies) - 1:
+                extra["view"] = answer_view(answer_id, has_passages=bool(answer.citations))
+            if i == 0 and reference is not None:
+                extra["reference"] = reference
+            sent = await target.send(
+                reply.content or None,
+                embeds=reply.embeds,
+                mention_author=False,
+                allowed_mentions=render.NO_MENTIONS,
+                **extra,
+            )
+            ids.append(sent.id)
+        return ids
+
+    # --- slash command --------------------------------------------------------------------
+
+    @app_commands.command(name="ask", description="Ask a question about the documents.")
+    @app_commands.describe(question="Your question, for example: When will Petro meet Trump?")
+    async def ask(self, interaction: discord.Interaction[QABot], question: str) -> None:
+        """Answer a question: defer with "thinking" at once, then send the answer."""
+        started = time.perf_counter()
+        channel = interaction.channel
+        me = self.bot.user
+        history: list[str] = []
+        if isinstance(channel, discord.Thread) and me is not None and channel.owner_id == me.id:
+            history = await self.bot.run_blocking(
+                self.bot.feedback.recent_questions, channel.id, self.config.history_size
+            )
+        asked = Asked(
+            question=question,
+            history=history,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            user_id=interaction.user.id,
+            message_id=None,
+            follow_up=bool(history),
+        )
+        if not self.is_allowed_place(interaction.guild_id, channel):
+            self.log_question(asked, None, started, "not_allowed")
+            await interaction.response.send_message(
+                "I don't answer questions in this channel.", ephemeral=True
+            )
+            return
+        verdict = self.bot.limiter.check(asked.user_id)
+        if not verdict.allowed:
+            self.log_question(asked, None, started, "rate_limited")
+            await interaction.response.send_message(
+                f"You're asking faster than I can keep up; please try again in "
+                f"{max(1, round(verdict.retry_after))} seconds.",
+                ephemeral=True,
+            )
+            return
+        await interaction.response.defer(thinking=True)
+        try:
+            answer, answer_id = await self.answer(asked)
+        except InvalidQuestionError as exc:
+            self.log_question(asked, None, started, "invalid")
+            await interaction.followup.send(str(exc), allowed_mentions=render.NO_MENTIONS)
+            return
+        except RetrievalError:
+            log.exception("retrieval failed for /ask %s", interaction.id)
+            self.log_question(asked, None, started, "error")
+            await interaction.followup.send(UNAVAILABLE, allowed_mentions=render.NO_MENTIONS)
+            return
+        replies = render.render_answer(answer)
+        ids = []
+        for i, reply in enumerate(replies):
+            last = i == len(replies) - 1
+            view = answer_view(answer_id, has_passages=bool(answer.citations)) if last else None
+            sent = await interaction.followup.send(
+                reply.content or discord.utils.MISSING,
+                embeds=reply.embeds,
+                view=view or discord.utils.MISSING,
+                allowed_mentions=render.NO_MENTIONS,
+                wait=True,
+            )
+            ids.append(sent.id)
+        await self.bot.run_blocking(self.bot.feedback.add_messages, answer_id, ids)
+        self.log_question(asked, answer, started, "answered")
+
+
+async def setup(bot: QABot) -> None:
+    """Load the Ask cog and register the answer buttons."""
+    bot.add_dynamic_items(PassagesButton, VoteButton)
+    await bot.add_cog(Ask(bot))

@@ -1,0 +1,61 @@
+"""Settings of the Discord front end: the ``[discord]`` table of config/settings.toml.
+
+Every key can be overridden from the environment as ``QABOT_DISCORD__<KEY>``; lists are JSON there
+(``QABOT_DISCORD__ALLOWED_CHANNELS='[123, 456]'``). The token is not a setting: it comes from
+``DISCORD_TOKEN`` through :class:`retrieval.Secrets` and is never logged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from retrieval import Settings, load_settings
+from retrieval.settings import Section
+
+DEFAULT_FEEDBACK_DB = Path("data") / "feedback.sqlite3"  # answers and votes, exportable as JSONL
+
+
+class DiscordSettings(Section):
+    """Where the bot answers, how often, and where Discord is."""
+
+    api_base: str = ""  # REST base such as http://127.0.0.1:8080/api/v10; empty = Discord's own
+    gateway_url: str = (
+        ""  # gateway websocket such as ws://127.0.0.1:8080/gateway; empty = Discord's
+    )
+    dev_guild_id: int = 0  # sync slash commands to this guild only (instant); 0 = sync globally
+    sync_commands: bool = True  # push the slash commands to Discord at startup
+    ingest_on_start: bool = True  # bring the index up to date (incrementally) before connecting
+    allowed_guilds: list[int] = Field(
+        default_factory=list
+    )  # guild ids the bot answers in; empty = every guild
+    allowed_channels: list[int] = Field(
+        default_factory=list
+    )  # channel ids (threads count as their parent); empty = all
+    qa_channels: list[int] = Field(
+        default_factory=list
+    )  # channels where every message is a question (message-content)
+    message_content: bool = False  # request the privileged message-content intent
+    open_threads: bool = True  # answer a mention in a new thread opened on the question
+    thread_archive_minutes: int = Field(1440, ge=60, le=10080)  # 60, 1440, 4320 or 10080
+    history_size: int = Field(3, ge=0, le=20)  # earlier questions used to resolve a follow-up
+    rate_limit_count: int = Field(5, ge=1)  # questions a user may ask per window
+    rate_limit_window_s: float = Field(60.0, gt=0)  # length of the rate-limit window in seconds
+    allow_dms: bool = False  # answer questions sent in direct messages
+    reindex_roles: list[int] = Field(
+        default_factory=list
+    )  # role ids allowed to /reindex besides Manage Server
+    feedback_db: Path = DEFAULT_FEEDBACK_DB  # SQLite file with answers and 👍/👎 votes
+
+
+class BotSettings(Settings):
+    """The retrieval settings plus the ``[discord]`` table."""
+
+    discord: DiscordSettings = DiscordSettings()
+
+
+def load_bot_settings(config_file: str | None = None, **overrides: Any) -> BotSettings:
+    """Load the bot's settings from config/settings.toml, .env and QABOT_* variables."""
+    return load_settings(BotSettings, config_file=config_file, **overrides)

@@ -1,0 +1,144 @@
+"""Fixtures: a real KnowledgeBase, the loopback Discord double, and a bot connected to it."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+
+from bot.client import QABot
+from bot.feedback import FeedbackStore
+from bot.settings import BotSettings
+from retrieval import KnowledgeBase, load_settings
+from tests.discord_double import DiscordDouble
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SEEDS = REPO_ROOT / "seeds"
+TOKEN = "test-token-not-secret"
+
+# A document that tries to ping people: the bot must quote it without pinging anyone.
+PING_DOC = """Server etiquette for announcements
+
+The announcement policy says moderators may write @everyone and @here only for outages.
+Members must not ping the <@&123456789012345678> role or <@123456789012345678> directly.
+"""
+
+
+@pytest.fixture(scope="session")
+def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
+    """Return a real KnowledgeBase over the seeds plus one @everyone document, loaded once."""
+    root = tmp_path_factory.mktemp("bot_kb")
+    seeds = root / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    (seeds / "announcement-etiquette.md").write_text(PING_DOC, encoding="utf-8")
+    knowledge = KnowledgeBase(seeds_dir=seeds, persist_dir=root / "chroma")
+    knowledge.ingest()
+    knowledge.ask("warm up the model")
+    yield knowledge
+
+
+@pytest.fixture
+def settings_file(tmp_path: Path) -> Path:
+    """Return an empty settings file, so tests never read the repository's config."""
+    path = tmp_path / "settings.toml"
+    path.write_text("", encoding="utf-8")
+    return path
+
+
+@dataclass
+class Harness:
+    """A connected bot, the double it talks to, and its feedback store."""
+
+    bot: QABot
+    double: DiscordDouble
+    feedback: FeedbackStore
+    settings: BotSettings
+
+    @property
+    def mention(self) -> str:
+        """Return the bot's mention as a user would type it."""
+        return f"<@{self.double.app_id}>"
+
+
+BotFactory = Callable[..., Any]
+
+
+@pytest.fixture
+async def double() -> AsyncIterator[DiscordDouble]:
+    """Start the Discord double on 127.0.0.1 and stop it afterwards."""
+    server = DiscordDouble(token=TOKEN)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def restore_endpoints() -> Iterator[None]:
+    """Put discord.py's global endpoints back after a test points them at the double."""
+    base = discord.http.Route.BASE
+    gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    yield
+    discord.http.Route.BASE = base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
+
+
+def make_settings(
+    double: DiscordDouble, settings_file: Path, tmp_path: Path, **discord_overrides: Any
+) -> BotSettings:
+    """Return bot settings aimed at the double; allowed in #general only, by default."""
+    config: dict[str, Any] = {
+        "api_base": double.api_base,
+        "gateway_url": double.gateway_url,
+        "allowed_channels": [double.channel_id],
+        "feedback_db": str(tmp_path / "feedback.sqlite3"),
+        "rate_limit_count": 50,
+        "reindex_roles": [],
+    }
+    config.update(discord_overrides)
+    return load_settings(BotSettings, config_file=settings_file, discord=config)
+
+
+@pytest.fixture
+async def start_bot(
+    double: DiscordDouble,
+    kb: KnowledgeBase,
+    settings_file: Path,
+    tmp_path: Path,
+    restore_endpoints: None,
+) -> AsyncIterator[BotFactory]:
+    """Return a coroutine that starts a bot against the double; everything stops at the end."""
+    started: list[tuple[QABot, asyncio.Task[None]]] = []
+
+    async def start(knowledge: Any = None, **discord_overrides: Any) -> Harness:
+        settings = make_settings(double, settings_file, tmp_path, **discord_overrides)
+        feedback = FeedbackStore(settings.discord.feedback_db)
+        bot = QABot(settings, knowledge or kb, feedback)
+        task = asyncio.create_task(bot.start(TOKEN))
+        started.append((bot, task))
+        ready = asyncio.create_task(bot.wait_until_ready())
+        done, _ = await asyncio.wait({ready, task}, timeout=15, return_when=asyncio.FIRST_COMPLETED)
+        if task in done:
+            ready.cancel()
+            task.result()
+        assert ready in done, "the bot did not become ready"
+        return Harness(bot, double, feedback, settings)
+
+    yield start
+    for bot, task in started:
+        await bot.close()
+        await asyncio.wait_for(task, 10)
+    assert double.spec_errors == [], "the bot sent bodies the Discord spec rejects"
+    assert double.unknown_routes == [], "the bot called routes the double does not know"
+
+
+@pytest.fixture
+async def harness(start_bot: BotFactory) -> Harness:
+    """Return a bot connected to the double with the default test settings."""
+    result: Harness = await start_bot()
+    return result
