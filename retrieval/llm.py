@@ -116,30 +116,29 @@ def _openai_model(settings: LLMSettings, name: str, api_key: str | None) -> Base
         "timeout": settings.timeout_s,
         "max_retries": MAX_RETRIES,
     }
+    key = api_key or os.environ.get("OPENAI_API_KEY")
     if settings.base_url:
         options["base_url"] = settings.base_url
         # Compatible servers speak chat completions, not OpenAI's newer Responses API.
         options["use_responses_api"] = False
-        options["api_key"] = api_key or _env_openai_key() or LOCAL_API_KEY
-    elif api_key:
-        options["api_key"] = api_key
+        options["api_key"] = key or LOCAL_API_KEY
+    elif key:
+        options["api_key"] = key
+    else:
+        raise LLMError(
+            f"model {settings.model!r} needs an API key: set QABOT_LLM_API_KEY or OPENAI_API_KEY, "
+            "or point llm.base_url at an OpenAI-compatible server"
+        )
     try:
         return ChatOpenAI(**options)
     except Exception as exc:  # the client validates keys and URLs with several exception types
-        raise LLMError(
-            f"cannot use model {settings.model!r}: {exc}; set QABOT_LLM_API_KEY or OPENAI_API_KEY "
-            "for OpenAI, or llm.base_url for a compatible server"
-        ) from exc
-
-
-def _env_openai_key() -> str | None:
-    """Return OPENAI_API_KEY from the environment, if set."""
-    return os.environ.get("OPENAI_API_KEY") or None
+        raise LLMError(f"cannot use model {settings.model!r}: {exc}") from exc
 
 
 def _langchain_model(settings: LLMSettings, api_key: str | None) -> BaseChatModel:
     """Build any other provider's chat model through LangChain's ``init_chat_model``."""
     provider, _ = parse_model(settings.model)
+    # A bare name ("claude-sonnet-4-5") is left to init_chat_model to place.
     extra = extra_for(provider) if provider else "<provider>"
     try:
         from langchain.chat_models import init_chat_model
@@ -148,12 +147,7 @@ def _langchain_model(settings: LLMSettings, api_key: str | None) -> BaseChatMode
             f"model {settings.model!r} needs LangChain and its provider package: "
             f"pip install .[{extra}]"
         ) from exc
-    options: dict[str, Any] = {
-        "temperature": settings.temperature,
-        "max_tokens": settings.max_tokens,
-        "timeout": settings.timeout_s,
-        "max_retries": MAX_RETRIES,
-    }
+    options = _provider_options(provider or "", settings)
     if api_key:
         options["api_key"] = api_key
     try:
@@ -165,6 +159,22 @@ def _langchain_model(settings: LLMSettings, api_key: str | None) -> BaseChatMode
     except Exception as exc:  # unknown provider, missing key, bad option: all configuration errors
         raise LLMError(f"cannot use model {settings.model!r}: {exc}") from exc
     return model
+
+
+def _provider_options(provider: str, settings: LLMSettings) -> dict[str, Any]:
+    """Return the constructor options that carry our settings for ``provider``'s chat model."""
+    if provider == "ollama":  # ChatOllama ignores the common names and has its own
+        return {
+            "temperature": settings.temperature,
+            "num_predict": settings.max_tokens,
+            "client_kwargs": {"timeout": settings.timeout_s},
+        }
+    return {
+        "temperature": settings.temperature,
+        "max_tokens": settings.max_tokens,
+        "timeout": settings.timeout_s,
+        "max_retries": MAX_RETRIES,
+    }
 
 
 def llm_answer(

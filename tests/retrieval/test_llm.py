@@ -349,6 +349,19 @@ def test_missing_provider_package_names_the_extra() -> None:
         chat_model(settings, None)
 
 
+def test_openai_without_a_key_says_where_to_put_one() -> None:
+    """OpenAI itself without any key is a clear error naming the variables to set."""
+    with pytest.raises(LLMError, match="QABOT_LLM_API_KEY or OPENAI_API_KEY"):
+        chat_model(LLMSettings(model="openai:gpt-4o-mini"), None)
+
+
+def test_local_server_needs_no_key(openai_double: OpenAIDouble) -> None:
+    """A compatible server is called without any key configured."""
+    openai_double.script(Reply(GOOD))
+    answer = llm_answer(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
+    assert answer.mode == "llm"
+
+
 def test_missing_provider_still_answers_extractively() -> None:
     """A misconfigured model never costs the user an answer."""
     settings = LLMSettings(model="anthropic:claude-sonnet-4-5")
