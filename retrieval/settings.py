@@ -74,6 +74,7 @@ class EmbeddingSettings(Section):
     device: str = "auto"
     batch_size: int = Field(64, ge=1)
     backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    cache_dir: Path = Path("data") / "models"  # ONNX exports of the model, built on first use
 
 
 class StoreSettings(Section):

@@ -1,0 +1,388 @@
+"""Evaluation on SQuAD-format files: index the articles, ask the questions, measure the answers.
+
+The articles become one document each (paragraphs joined by blank lines) in a temporary store.
+A held-out fraction of the articles is left out of the index; their questions measure abstention.
+Every question also falls into a fixed "tune" or "test" part by a hash of its id, so tuning can
+look at one part and report the other untouched.
+
+>>> report = evaluate("tests/data/squad-slice.json", max_questions=20)
+>>> 0.0 <= report.parts["all"].hit_at_1 <= 1.0
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from retrieval.errors import RetrievalError
+
+DEFAULT_MAX_QUESTIONS = 1000  # answerable questions asked about indexed articles
+DEFAULT_HOLDOUT_FRACTION = 0.2  # share of articles left out of the index to test abstention
+DEFAULT_SEED = 13  # fixes which articles are held out and which questions are sampled
+TUNE_FRACTION = 0.5  # share of questions in the "tune" part; the rest are the untouched "test" part
+MAX_ANSWER_CHARS = 400  # a composed answer longer than this does not count as a hit
+TOP_K = 5  # passages retrieved per question; hit@1, hit@3, hit@5 and mrr are read from them
+PARTS = ("tune", "test", "all")
+
+_SPACE = re.compile(r"\s+")
+_MARKER = re.compile(r"\s*\[\d+\]")
+
+
+class EvalDataError(RetrievalError):
+    """The evaluation file is missing or is not in SQuAD format."""
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """An answerable question with its gold answer strings and the article it is about."""
+
+    qid: str
+    text: str
+    answers: tuple[str, ...]
+    article: str
+
+    @property
+    def part(self) -> str:
+        """Return "tune" or "test", fixed by a hash of the question id."""
+        digest = int(hashlib.sha256(self.qid.encode()).hexdigest()[:8], 16)
+        return "tune" if digest / 0x1_0000_0000 < TUNE_FRACTION else "test"
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One article: its title, its text (paragraphs joined by blank lines) and its questions."""
+
+    title: str
+    text: str
+    questions: tuple[Question, ...]
+
+    @property
+    def file_name(self) -> str:
+        """Return the file name the article is written to for indexing."""
+        return re.sub(r"[^\w.-]+", "_", self.title) + ".txt"
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What happened to one question."""
+
+    question: Question
+    in_index: bool
+    passages: list[str] = field(default_factory=list)
+    answer: str = ""
+    abstained: bool = False
+    search_ms: float = 0.0
+    ask_ms: float = 0.0
+
+
+@dataclass(slots=True)
+class Metrics:
+    """Retrieval and answer quality over one set of questions."""
+
+    questions: int = 0
+    hit_at_1: float = 0.0
+    hit_at_3: float = 0.0
+    hit_at_5: float = 0.0
+    mrr: float = 0.0
+    mean_chars_top5: float = 0.0
+    answer_hit: float | None = None
+    wrongly_abstained: float | None = None
+    oos_questions: int = 0
+    oos_abstained: float | None = None
+    search_p50_ms: float = 0.0
+    search_p95_ms: float = 0.0
+    ask_p50_ms: float | None = None
+    ask_p95_ms: float | None = None
+
+
+@dataclass(slots=True)
+class EvalReport:
+    """Metrics per part ("tune", "test", "all") and how the index was built."""
+
+    name: str
+    file: str
+    articles_indexed: int
+    articles_held_out: int
+    chunks: int
+    ingest_seconds: float
+    ingest_chunks_per_s: float
+    parts: dict[str, Metrics] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the report as plain JSON-ready data."""
+        return asdict(self)
+
+
+def normalize(text: str) -> str:
+    """Return text lower-cased with whitespace collapsed, for answer matching."""
+    return _SPACE.sub(" ", text).strip().casefold()
+
+
+def contains_answer(text: str, answers: Iterable[str]) -> bool:
+    """Return True when ``text`` contains any of the gold answers."""
+    haystack = normalize(text)
+    return any(normalize(a) in haystack for a in answers if a.strip())
+
+
+def load_squad(path: str | Path) -> list[Article]:
+    """Read a SQuAD-format file into articles with their answerable questions."""
+    file = Path(path)
+    if not file.is_file():
+        raise EvalDataError(f"evaluation file {str(file)!r} does not exist")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        articles = []
+        for entry in data["data"]:
+            title = str(entry["title"]).replace("_", " ")
+            questions = [
+                Question(
+                    qid=str(qa["id"]),
+                    text=str(qa["question"]),
+                    answers=tuple(dict.fromkeys(a["text"] for a in qa["answers"])),
+                    article=title,
+                )
+                for paragraph in entry["paragraphs"]
+                for qa in paragraph["qas"]
+                if qa.get("answers") and not qa.get("is_impossible", False)
+            ]
+            text = "\n\n".join(str(p["context"]).strip() for p in entry["paragraphs"])
+            articles.append(Article(title, text, tuple(questions)))
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise EvalDataError(
+            f"{str(file)!r} is not a SQuAD-format file (data -> paragraphs -> context, qas): {exc}"
+        ) from None
+    if not articles:
+        raise EvalDataError(f"{str(file)!r} holds no articles")
+    return articles
+
+
+def split_articles(
+    articles: Sequence[Article], holdout_fraction: float, seed: int = DEFAULT_SEED
+) -> tuple[list[Article], list[Article]]:
+    """Return (indexed, held out): a seeded random share of the articles is held out."""
+    if not 0 <= holdout_fraction < 1:
+        raise ValueError(f"holdout_fraction must be in [0, 1), but got {holdout_fraction}")
+    count = round(len(articles) * holdout_fraction)
+    if holdout_fraction > 0 and len(articles) > 1:
+        count = min(max(count, 1), len(articles) - 1)
+    held = set(random.Random(seed).sample(range(len(articles)), count))
+    indexed = [a for i, a in enumerate(articles) if i not in held]
+    return indexed, [a for i, a in enumerate(articles) if i in held]
+
+
+def sample_questions(
+    articles: Sequence[Article], limit: int | None, seed: int = DEFAULT_SEED
+) -> list[Question]:
+    """Return up to ``limit`` questions of these articles, a seeded sample across all of them."""
+    pool = [q for a in articles for q in a.questions]
+    if limit is None or limit >= len(pool):
+        return pool
+    return random.Random(seed).sample(pool, limit)
+
+
+def write_articles(articles: Sequence[Article], folder: Path) -> None:
+    """Write each article as a text file whose first line is its title."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for article in articles:
+        (folder / article.file_name).write_text(f"{article.title}\n\n{article.text}\n", "utf-8")
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Return the ``q`` percentile (0-100) of ``values``, or 0.0 when there are none."""
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return float(values[0])
+    return float(statistics.quantiles(values, n=100, method="inclusive")[round(q) - 1])
+
+
+def summarize(outcomes: Sequence[Outcome], with_answers: bool) -> Metrics:
+    """Compute the metrics of a set of outcomes."""
+    inside = [o for o in outcomes if o.in_index]
+    outside = [o for o in outcomes if not o.in_index]
+    metrics = Metrics(questions=len(inside), oos_questions=len(outside))
+    if inside:
+        n = len(inside)
+        ranks = [
+            next((i for i, p in enumerate(o.passages[:TOP_K], 1) if contains_answer(p, answers)), 0)
+            for o in inside
+            for answers in [o.question.answers]
+        ]
+        metrics.hit_at_1 = sum(0 < r <= 1 for r in ranks) / n
+        metrics.hit_at_3 = sum(0 < r <= 3 for r in ranks) / n
+        metrics.hit_at_5 = sum(0 < r <= 5 for r in ranks) / n
+        metrics.mrr = sum(1 / r for r in ranks if r) / n
+        metrics.mean_chars_top5 = sum(sum(map(len, o.passages[:TOP_K])) for o in inside) / n
+    searches = [o.search_ms for o in outcomes]
+    metrics.search_p50_ms = percentile(searches, 50)
+    metrics.search_p95_ms = percentile(searches, 95)
+    if with_answers:
+        if inside:
+            metrics.answer_hit = sum(
+                not o.abstained
+                and len(o.answer) <= MAX_ANSWER_CHARS
+                and contains_answer(o.answer, o.question.answers)
+                for o in inside
+            ) / len(inside)
+            metrics.wrongly_abstained = sum(o.abstained for o in inside) / len(inside)
+        if outside:
+            metrics.oos_abstained = sum(o.abstained for o in outside) / len(outside)
+        asks = [o.ask_ms for o in outcomes]
+        metrics.ask_p50_ms = percentile(asks, 50)
+        metrics.ask_p95_ms = percentile(asks, 95)
+    return metrics
+
+
+def summarize_parts(outcomes: Sequence[Outcome], with_answers: bool) -> dict[str, Metrics]:
+    """Return metrics for the "tune" part, the "test" part and all questions."""
+    return {
+        part: summarize(
+            [o for o in outcomes if part == "all" or o.question.part == part], with_answers
+        )
+        for part in PARTS
+    }
+
+
+def progress_bar(total: int, desc: str) -> Any:
+    """Return a tqdm bar on standard error (hidden when standard error is not a terminal)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="q", file=sys.stderr, disable=None, leave=False)
+
+
+def evaluate(
+    path: str | Path,
+    *,
+    max_questions: int | None = DEFAULT_MAX_QUESTIONS,
+    holdout_fraction: float = DEFAULT_HOLDOUT_FRACTION,
+    seed: int = DEFAULT_SEED,
+    name: str = "qabot",
+    progress: bool = False,
+    work_dir: str | Path | None = None,
+    **overrides: Any,
+) -> EvalReport:
+    """Index the file's articles into a temporary store, ask the questions, return the metrics.
+
+    ``overrides`` are settings (``chunk_size=1000``, ``backend="onnx-int8"``...) for the
+    knowledge base under test; the store and documents folder are always temporary.
+    """
+    from retrieval.kb import KnowledgeBase
+
+    articles = load_squad(path)
+    indexed, held_out = split_articles(articles, holdout_fraction, seed)
+    asked = sample_questions(indexed, max_questions, seed)
+    oos_limit = None if max_questions is None else max(1, round(max_questions * holdout_fraction))
+    oos = sample_questions(held_out, oos_limit, seed) if held_out else []
+    with tempfile.TemporaryDirectory(prefix="qabot-eval-", dir=work_dir) as tmp:
+        root = Path(tmp)
+        write_articles(indexed, root / "docs")
+        kb = KnowledgeBase(
+            seeds_dir=root / "docs", persist_dir=root / "chroma", collection="eval", **overrides
+        )
+        kb.embedder.encode(["warm up"])  # model load is reported apart from ingest speed
+        report = kb.ingest(progress=progress)
+        outcomes = ask_all(kb, [(q, True) for q in asked] + [(q, False) for q in oos], progress)
+        settings = kb.settings.model_dump(mode="json", exclude={"llm", "documents"})
+    return EvalReport(
+        name=name,
+        file=str(path),
+        articles_indexed=len(indexed),
+        articles_held_out=len(held_out),
+        chunks=report.chunks_total,
+        ingest_seconds=report.seconds,
+        ingest_chunks_per_s=report.chunks_added / report.seconds if report.seconds else 0.0,
+        parts=summarize_parts(outcomes, with_answers=True),
+        settings=settings,
+    )
+
+
+def ask_all(kb: Any, questions: Sequence[tuple[Question, bool]], progress: bool) -> list[Outcome]:
+    """Search and ask every question, timing both."""
+    outcomes = []
+    bar = progress_bar(len(questions), "asking") if progress else None
+    for question, in_index in questions:
+        started = time.perf_counter()
+        passages = kb.search(question.text, k=TOP_K)
+        searched = time.perf_counter()
+        answer = kb.ask(question.text)
+        done = time.perf_counter()
+        outcomes.append(
+            Outcome(
+                question=question,
+                in_index=in_index,
+                passages=[p.text for p in passages],
+                answer=_MARKER.sub("", answer.text),
+                abstained=answer.abstained,
+                search_ms=(searched - started) * 1000,
+                ask_ms=(done - searched) * 1000,
+            )
+        )
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return outcomes
+
+
+def _cell(value: float | int | None, digits: int) -> str:
+    """Format one table cell; a missing value is a dash."""
+    if value is None:
+        return "–"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.{digits}f}"
+
+
+TABLE_ROWS: list[tuple[str, str, int]] = [
+    ("questions", "questions", 0),
+    ("hit@1", "hit_at_1", 3),
+    ("hit@3", "hit_at_3", 3),
+    ("hit@5", "hit_at_5", 3),
+    ("mrr", "mrr", 3),
+    ("mean_chars_top5", "mean_chars_top5", 0),
+    ("answer_hit", "answer_hit", 3),
+    ("wrongly_abstained", "wrongly_abstained", 3),
+    ("oos_questions", "oos_questions", 0),
+    ("oos_abstained", "oos_abstained", 3),
+    ("search p50 ms", "search_p50_ms", 1),
+    ("search p95 ms", "search_p95_ms", 1),
+    ("ask p50 ms", "ask_p50_ms", 1),
+    ("ask p95 ms", "ask_p95_ms", 1),
+]
+
+
+def format_table(
+    columns: Sequence[tuple[str, Metrics]], extra: Sequence[tuple[str, Sequence[str]]] = ()
+) -> str:
+    """Return a Markdown table with one metric per row and one column per (name, metrics)."""
+    header = "| metric | " + " | ".join(name for name, _ in columns) + " |"
+    rule = "|---|" + "---:|" * len(columns)
+    lines: list[str] = [header, rule]
+    for label, attr, digits in TABLE_ROWS:
+        cells = [_cell(getattr(m, attr), digits) for _, m in columns]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    for label, texts in extra:
+        lines.append(f"| {label} | " + " | ".join(texts) + " |")
+    return "\n".join(lines)
+
+
+def format_report(report: EvalReport) -> str:
+    """Return the report as a short header and a Markdown table of the parts."""
+    head = (
+        f"{report.file}: {report.articles_indexed} articles indexed "
+        f"({report.chunks} chunks, {report.ingest_chunks_per_s:.1f} chunks/s), "
+        f"{report.articles_held_out} held out"
+    )
+    return head + "\n\n" + format_table([(p, report.parts[p]) for p in PARTS])

@@ -1,0 +1,177 @@
+"""The ONNX Runtime encoder: the packaged model exported once to ONNX (optionally int8) and run.
+
+The export happens on first use from the locally installed model (no model hub) and is cached
+under ``embedding.cache_dir``; later processes load the cached file in well under a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.errors import ModelLoadError
+
+log = logging.getLogger(__name__)
+
+EXPORT_OPSET = 17  # ONNX opset of the exported graph; every supported onnxruntime runs it
+DEFAULT_MAX_TOKENS = 256  # used when the model does not say its maximum sequence length
+INPUT_NAMES = ["input_ids", "attention_mask", "token_type_ids"]
+
+
+def _model_digest(model_dir: Path) -> str:
+    """Return a short digest of the model's configuration and weight files (names and sizes)."""
+    digest = hashlib.sha256()
+    for path in sorted(model_dir.glob("*")):
+        if path.is_file():
+            digest.update(f"{path.name}:{path.stat().st_size}".encode())
+    return digest.hexdigest()[:12]
+
+
+def cached_model_path(model_dir: Path, cache_dir: Path, quantized: bool) -> Path:
+    """Return where the ONNX export of ``model_dir`` is cached."""
+    name = "model-int8.onnx" if quantized else "model.onnx"
+    return cache_dir / f"{model_dir.name}-{_model_digest(model_dir)}" / name
+
+
+def _export(model_dir: Path, target: Path) -> None:
+    """Export the transformer of a sentence-transformers model directory to ONNX."""
+    import torch
+    from transformers import AutoModel
+
+    class LastHiddenState(torch.nn.Module):
+        """Wraps the transformer so the graph takes keyword inputs and returns token vectors."""
+
+        def __init__(self, model: torch.nn.Module) -> None:
+            """Keep the wrapped model."""
+            super().__init__()
+            self.model = model
+
+        def forward(
+            self,
+            input_ids: torch.Tensor,
+            attention_mask: torch.Tensor,
+            token_type_ids: torch.Tensor,
+        ) -> torch.Tensor:
+            """Return the last hidden state."""
+            out = self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )
+            return out.last_hidden_state  # type: ignore[no-any-return]
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+    sample = torch.ones(2, 8, dtype=torch.long)
+    axes = {name: {0: "batch", 1: "tokens"} for name in [*INPUT_NAMES, "last_hidden_state"]}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            LastHiddenState(model),
+            (sample, sample, torch.zeros_like(sample)),
+            str(target),
+            dynamo=False,
+            input_names=INPUT_NAMES,
+            output_names=["last_hidden_state"],
+            dynamic_axes=axes,
+            opset_version=EXPORT_OPSET,
+        )
+
+
+def _quantize(source: Path, target: Path) -> None:
+    """Quantise the weights of an ONNX model to int8, one scale per output channel."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True)
+
+
+def ensure_onnx_model(model_dir: Path, cache_dir: Path, quantized: bool) -> Path:
+    """Return the cached ONNX model of ``model_dir``, exporting (and quantising) it if missing."""
+    target = cached_model_path(model_dir, cache_dir, quantized)
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    log.info("exporting %s to ONNX%s (once)", model_dir.name, " int8" if quantized else "")
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        plain = Path(tmp) / "model.onnx"
+        try:
+            _export(model_dir, plain)
+            if quantized:
+                _quantize(plain, Path(tmp) / "model-int8.onnx")
+        except (ImportError, OSError, RuntimeError, ValueError) as exc:
+            raise ModelLoadError(f"cannot export {str(model_dir)!r} to ONNX: {exc}") from None
+        os.replace(Path(tmp) / target.name, target)  # atomic: a concurrent export is harmless
+    return target
+
+
+def _read_json(path: Path) -> dict[str, object]:
+    """Return a JSON file's object, or an empty dict when the file is absent."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+class OnnxEncoder:
+    """Mean-pooled sentence vectors from an ONNX transformer, in length-sorted batches."""
+
+    def __init__(self, model_dir: Path, onnx_path: Path) -> None:
+        """Load the tokenizer and the ONNX Runtime session."""
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        pooling = _read_json(model_dir / "1_Pooling" / "config.json")
+        if pooling and not pooling.get("pooling_mode_mean_tokens"):
+            raise ModelLoadError(f"the ONNX backend supports mean pooling only, not {pooling}")
+        config = _read_json(model_dir / "sentence_bert_config.json")
+        max_tokens = config.get("max_seq_length", DEFAULT_MAX_TOKENS)
+        self.max_tokens = int(max_tokens) if isinstance(max_tokens, int) else DEFAULT_MAX_TOKENS
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer.enable_truncation(self.max_tokens)
+        self.tokenizer.enable_padding()
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3  # errors only; the export's shape warnings are harmless
+        self.session = ort.InferenceSession(
+            str(onnx_path), options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self.session.get_inputs()}
+        self._dimension = int(self.encode(["dimension"]).shape[1])
+
+    def get_embedding_dimension(self) -> int:
+        """Return the length of the vectors."""
+        return self._dimension
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        """Return mean-pooled vectors for one batch."""
+        encodings = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
+        weights = mask[..., None].astype(np.float32)
+        return np.asarray((hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9))
+
+    def encode(
+        self,
+        texts: list[str],
+        batch_size: int = 32,
+        normalize_embeddings: bool = True,
+        **_: object,
+    ) -> np.ndarray:
+        """Return one vector per text; similar lengths share a batch so little padding is run."""
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        vectors = np.zeros((len(texts), 0), dtype=np.float32)
+        for start in range(0, len(texts), batch_size):
+            index = order[start : start + batch_size]
+            batch = self._encode_batch([texts[i] for i in index])
+            if vectors.shape[1] == 0:
+                vectors = np.zeros((len(texts), batch.shape[1]), dtype=np.float32)
+            vectors[index] = batch
+        if normalize_embeddings and len(vectors):
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return vectors
