@@ -22,9 +22,11 @@ _MARKER = re.compile(r"\s?\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKER_RUN = re.compile(r"\s?\[\d+(?:\s*,\s*\d+)*\](?:\s?\[\d+(?:\s*,\s*\d+)*\])*")
 # A sentence ends at . ! ? (and any markers after it) before whitespace or the end, or at a newline.
 _SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*(?:\s*\[\d+(?:\s*,\s*\d+)*\])*(?=\s|$)[ \t]*|\n+")
-# Citation styles models use instead of "[n]": "[Passage 2]", "[^2]", "【2】", "[2†source]".
+# Citation styles models use instead of "[n]": "[Passage 2]", "[^2]", "【2】", "[2†source]",
+# "(passage 2)".
 _LOOSE_MARKER = re.compile(
-    r"[\[【]\s*(?:\^|(?:passage|source|doc(?:ument)?)\s*)?(\d+(?:\s*,\s*\d+)*)(?:†[^\]】]*)?\s*[\]】]",
+    r"[\[【]\s*(?:\^|(?:passage|source|doc(?:ument)?)\s*)?(\d+(?:\s*,\s*\d+)*)(?:†[^\]】]*)?\s*[\]】]"
+    r"|\(\s*(?:passages?|sources?|doc(?:ument)?s?)\s*(\d+(?:\s*(?:,|and)\s*\d+)*)\s*\)",
     re.IGNORECASE,
 )
 # Reasoning models may think aloud first; that part is never the answer.
@@ -112,7 +114,12 @@ def cited_numbers(sentence: str) -> list[int]:
 
 def normalise_markers(text: str) -> str:
     """Return ``text`` with other citation styles ("[Passage 2]", "[^2]") rewritten as "[2]"."""
-    return _LOOSE_MARKER.sub(lambda m: "[" + re.sub(r"\s+", "", m.group(1)) + "]", text)
+    return _LOOSE_MARKER.sub(_marker_from_match, text)
+
+
+def _marker_from_match(match: re.Match[str]) -> str:
+    """Return "[1,2]" for one loosely written citation."""
+    return "[" + ",".join(re.findall(r"\d+", match.group(1) or match.group(2))) + "]"
 
 
 def strip_thinking(text: str) -> str:

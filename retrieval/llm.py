@@ -36,9 +36,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MAX_RETRIES = (
-    0  # a failed call falls back to the extractive answer at once, so timeout_s bounds the wait
-)
+MAX_RETRIES = 0  # a failure falls back to the extractive answer at once; timeout_s bounds the wait
 MODEL_CACHE_SIZE = 8  # distinct LLM settings whose clients are kept alive
 LOCAL_API_KEY = "not-needed"  # sent to OpenAI-compatible servers when no key is configured
 OPENAI_MODEL_PREFIXES = ("gpt-", "chatgpt-", "o1", "o3", "o4")  # bare names that mean OpenAI
@@ -50,7 +48,8 @@ NOTE_UNGROUNDED = (
     "The language model's answer could not be checked against the documents, "
     "so this answer is quoted from them instead."
 )
-NOTE_DROPPED = "{count} sentence(s) that the documents did not support were left out."
+NOTE_DROPPED_ONE = "One sentence that the documents did not support was left out."
+NOTE_DROPPED_MANY = "{count} sentences that the documents did not support were left out."
 
 _PROVIDER = re.compile(r"^([a-z][a-z_-]*):(.+)$")
 
@@ -296,7 +295,8 @@ def _grounded(
     question: str, checked: CheckedAnswer, passages: list[Passage], fallback: Answer
 ) -> Answer:
     """Return the checked generative answer."""
-    note = NOTE_DROPPED.format(count=checked.dropped_sentences) if checked.dropped_sentences else ""
+    dropped = checked.dropped_sentences
+    note = NOTE_DROPPED_ONE if dropped == 1 else NOTE_DROPPED_MANY.format(count=dropped)
     return Answer(
         question=fallback.question or question,
         text=checked.text,
@@ -305,7 +305,7 @@ def _grounded(
         passages=passages,
         searched_question=fallback.searched_question or question,
         mode="llm",
-        note=note,
+        note=note if dropped else "",
     )
 
 

@@ -65,8 +65,9 @@ def test_cited_numbers_reads_lists_and_repeats() -> None:
 
 
 def test_other_citation_styles_are_normalised() -> None:
-    text = "A [Passage 2]. B [^1]. C 【3】. D [2†source]. E [source 1, 2]."
-    assert normalise_markers(text) == "A [2]. B [1]. C [3]. D [2]. E [1,2]."
+    text = "A [Passage 2]. B [^1]. C 【3】. D [2†source]. E [source 1, 2]. F (passages 1 and 2)."
+    assert normalise_markers(text) == "A [2]. B [1]. C [3]. D [2]. E [1,2]. F [1,2]."
+    assert normalise_markers("See (1) and [x].") == "See (1) and [x]."
 
 
 def test_content_words_ignore_stopwords_and_fold_plurals() -> None:
