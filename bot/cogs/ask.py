@@ -5,6 +5,7 @@ The cog only decides whether and where to answer; retrieval answers, render form
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -65,19 +66,22 @@ class Ask(commands.Cog):
             return content.strip()
         return re.sub(rf"<@!?{me.id}>", " ", content).strip()
 
-    async def answer(self, asked: Asked) -> tuple[Answer, str]:
-        """Ask the knowledge base in a worker thread and store the answer; return it and its id."""
-        answer = await self.bot.run_blocking(self.bot.kb.ask, asked.question, history=asked.history)
+    async def ask_kb(self, asked: Asked) -> Answer:
+        """Ask the knowledge base in a worker thread."""
+        return await self.bot.run_blocking(self.bot.kb.ask, asked.question, history=asked.history)
+
+    async def remember(self, asked: Asked, answer: Answer, channel_id: int | None) -> str:
+        """Store the answer with the channel or thread it is sent to; return its id."""
         answer_id = new_answer_id()
         record = AnswerRecord.from_answer(
             answer_id,
             answer,
             guild_id=asked.guild_id,
-            channel_id=asked.channel_id,
+            channel_id=channel_id,
             user_id=asked.user_id,
         )
         await self.bot.run_blocking(self.bot.feedback.save_answer, record)
-        return answer, answer_id
+        return answer_id
 
     def log_question(
         self, asked: Asked, answer: Answer | None, started: float, outcome: str
@@ -148,8 +152,8 @@ class Ask(commands.Cog):
 
     async def destination(
         self, message: discord.Message, asked: Asked
-    ) -> tuple[discord.abc.Messageable, discord.Message | None]:
-        """Return where to answer: a new thread on the question, or a reply in place."""
+    ) -> tuple[discord.abc.Messageable, int, discord.Message | None]:
+        """Return where to answer (channel, its id, message to reply to): a new thread or here."""
         channel = message.channel
         if (
             self.config.open_threads
@@ -164,8 +168,8 @@ class Ask(commands.Cog):
             except discord.HTTPException as exc:
                 log.warning("could not open a thread on message %s: %s", message.id, exc)
             else:
-                return thread, None
-        return channel, message
+                return thread, thread.id, None
+        return channel, channel.id, message
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -185,21 +189,32 @@ class Ask(commands.Cog):
                     delete_after=RATE_NOTE_SECONDS,
                 )
             return
+        # Open the thread while the knowledge base works, so neither waits for the other.
+        placing = asyncio.create_task(self.destination(message, asked))
         try:
-            answer, answer_id = await self.answer(asked)
-        except InvalidQuestionError as exc:
-            self.log_question(asked, None, started, "invalid")
-            await message.reply(str(exc), allowed_mentions=render.NO_MENTIONS)
+            answer = await self.ask_kb(asked)
+        except RetrievalError as exc:
+            invalid = isinstance(exc, InvalidQuestionError)
+            if not invalid:
+                log.exception("retrieval failed for message %s", message.id)
+            self.log_question(asked, None, started, "invalid" if invalid else "error")
+            target, _, reference = await placing
+            await self.send_notice(target, reference, str(exc) if invalid else UNAVAILABLE)
             return
-        except RetrievalError:
-            log.exception("retrieval failed for message %s", message.id)
-            self.log_question(asked, None, started, "error")
-            await message.reply(UNAVAILABLE, allowed_mentions=render.NO_MENTIONS)
-            return
-        target, reference = await self.destination(message, asked)
+        target, channel_id, reference = await placing
+        answer_id = await self.remember(asked, answer, channel_id)
         sent = await self.send_answer(target, answer, answer_id, reference)
         await self.bot.run_blocking(self.bot.feedback.add_messages, answer_id, sent)
         self.log_question(asked, answer, started, "answered")
+
+    async def send_notice(
+        self, target: discord.abc.Messageable, reference: discord.Message | None, text: str
+    ) -> None:
+        """Send a one-sentence notice, as a reply when answering in place."""
+        if reference is not None:
+            await target.send(text, reference=reference, allowed_mentions=render.NO_MENTIONS)
+        else:
+            await target.send(text, allowed_mentions=render.NO_MENTIONS)
 
     async def send_answer(
         self,
@@ -267,7 +282,7 @@ class Ask(commands.Cog):
             return
         await interaction.response.defer(thinking=True)
         try:
-            answer, answer_id = await self.answer(asked)
+            answer = await self.ask_kb(asked)
         except InvalidQuestionError as exc:
             self.log_question(asked, None, started, "invalid")
             await interaction.followup.send(str(exc), allowed_mentions=render.NO_MENTIONS)
@@ -277,6 +292,7 @@ class Ask(commands.Cog):
             self.log_question(asked, None, started, "error")
             await interaction.followup.send(UNAVAILABLE, allowed_mentions=render.NO_MENTIONS)
             return
+        answer_id = await self.remember(asked, answer, interaction.channel_id)
         replies = render.render_answer(answer)
         ids = []
         for i, reply in enumerate(replies):

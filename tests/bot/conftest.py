@@ -118,7 +118,7 @@ async def start_bot(
     async def start(knowledge: Any = None, **discord_overrides: Any) -> Harness:
         settings = make_settings(double, settings_file, tmp_path, **discord_overrides)
         feedback = FeedbackStore(settings.discord.feedback_db)
-        bot = QABot(settings, knowledge or kb, feedback)
+        bot = QABot(settings, knowledge or kb, feedback, guild_ready_timeout=0.05)
         task = asyncio.create_task(bot.start(TOKEN))
         started.append((bot, task))
         ready = asyncio.create_task(bot.wait_until_ready())
@@ -141,4 +141,15 @@ async def start_bot(
 async def harness(start_bot: BotFactory) -> Harness:
     """Return a bot connected to the double with the default test settings."""
     result: Harness = await start_bot()
+    return result
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """Poll ``check`` until it returns something truthy (for state outside the double)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (result := check()):
+        if loop.time() > deadline:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(0.02)
     return result

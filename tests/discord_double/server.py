@@ -326,7 +326,7 @@ class DiscordDouble:
         reply_to: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Dispatch MESSAGE_CREATE for a message a user (or another bot) typed."""
-        who = self.users[author]
+        who = self.bot_user if author == "self" else self.users[author]
         mentioned = set(re.findall(r"<@!?(\d+)>", content))
         everyone = [self.bot_user, *self.users.values()]
         mentions = [u for u in everyone if u["id"] in mentioned]
@@ -526,8 +526,9 @@ class DiscordDouble:
             errors = self.spec.errors(request.method, path, body)
             if errors:
                 self.spec_errors.extend(errors)
+                details = {"_errors": [{"code": "SPEC", "message": e} for e in errors]}
                 return json_response(
-                    {"message": "Invalid Form Body", "code": 50035, "errors": errors}, 400
+                    {"message": "Invalid Form Body", "code": 50035, "errors": details}, 400
                 )
             for rule in self.rate_limits:
                 if rule.remaining and rule.method == method and rule.pattern.search(path):

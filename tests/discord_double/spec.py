@@ -31,6 +31,12 @@ class OpenAPISpec:
     def __init__(self, path: Path = SPEC_PATH) -> None:
         self.path = path
         self.document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        # Discord's docs (which win over the spec, see SOURCE.md) accept snowflakes in request
+        # bodies as integers too, and discord.py sends message_reference ids as integers.
+        schemas = self.document["components"]["schemas"]
+        schemas["SnowflakeType"] = {
+            "anyOf": [schemas["SnowflakeType"], {"type": "integer", "minimum": 0}]
+        }
         self.operations: list[Operation] = []
         for template, item in self.document["paths"].items():
             regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
