@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 0  # a failure falls back to the extractive answer at once; timeout_s bounds the wait
+MAX_SUGGESTIONS = 3  # closest documents named when the model does not know and extraction did
 MODEL_CACHE_SIZE = 8  # distinct LLM settings whose clients are kept alive
 LOCAL_API_KEY = "not-needed"  # sent to OpenAI-compatible servers when no key is configured
 OPENAI_MODEL_PREFIXES = ("gpt-", "chatgpt-", "o1", "o3", "o4")  # bare names that mean OpenAI
@@ -316,10 +317,15 @@ def _abstained(question: str, passages: list[Passage], fallback: Answer) -> Answ
         text=fallback.text if fallback.abstained else ABSTAIN_REPLY,
         abstained=True,
         passages=passages,
-        suggestions=list(fallback.suggestions),
+        suggestions=list(fallback.suggestions) or _titles(passages),
         searched_question=fallback.searched_question or question,
         mode="llm",
     )
+
+
+def _titles(passages: list[Passage]) -> list[str]:
+    """Return the distinct titles of the passages, best first, as suggestions."""
+    return list(dict.fromkeys(p.title for p in passages if p.title))[:MAX_SUGGESTIONS]
 
 
 def _after_failure(fallback: Answer, exc: BaseException, started: float) -> Answer:

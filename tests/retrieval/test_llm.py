@@ -230,6 +230,7 @@ def test_model_abstains_even_when_extractive_found_something(openai_double: Open
     assert answer.abstained
     assert answer.text == ABSTAIN_REPLY
     assert answer.passages == PASSAGES
+    assert answer.suggestions == ["Warranty", "Returns", "Setup"]
 
 
 def test_streaming_yields_deltas_then_the_checked_answer(openai_double: OpenAIDouble) -> None:
