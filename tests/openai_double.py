@@ -5,8 +5,9 @@ it. Each request takes the next scripted :class:`Reply` (the last one repeats); 
 is recorded in ``requests``.
 
 >>> with OpenAIDouble() as double:
-...     double.script(Reply("Paris is the capital [1]."))
-...     settings = LLMSettings(base_url=double.base_url, model="double")
+...     double.script(Reply("Paris is the capital [1].", chunk_delay_s=0.05))
+...     settings = LLMSettings(base_url=double.base_url, model="openai:double")
+...     answer = llm_answer(question, passages, extractive, settings, None)
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Reply:
     delay_s: float = 0.0  # wait this long before answering
     hang: bool = False  # never answer; released only when the double stops
     hang_after_chunks: int | None = None  # when streaming: send this many deltas, then hang
+    chunk_delay_s: float = 0.0  # when streaming: pause between deltas, like a real model
 
 
 class OpenAIDouble:
@@ -180,6 +182,8 @@ class OpenAIDouble:
         for number, piece in enumerate(re.findall(r"\s*\S+", reply.text) or [reply.text]):
             if reply.hang_after_chunks is not None and number >= reply.hang_after_chunks:
                 await self._hang()
+            if reply.chunk_delay_s and number:
+                await asyncio.sleep(reply.chunk_delay_s)
             await send({"content": piece})
         await send({}, finish="stop")
         await response.write(b"data: [DONE]\n\n")
