@@ -155,3 +155,19 @@ def test_command_line_ask_in_llm_mode(
     assert printed.startswith("Petro meets Trump at the White House on February 3 [1].")
     assert "Sources:" in printed and SEED_SOURCE in printed
     assert openai_double.requests[0]["model"] == "double-model"
+
+
+def test_follow_up_is_condensed_by_the_model_before_searching(
+    llm_kb: KnowledgeBase, openai_double: OpenAIDouble
+) -> None:
+    standalone = "When will Petro meet Trump at the White House?"
+    number = cite_number(llm_kb, standalone, "February 3")
+    openai_double.script(
+        Reply(standalone), Reply(f"They meet at the White House on February 3 [{number}].")
+    )
+    answer = llm_kb.ask("and when is that?", history=["Will Petro meet Trump?"], mode="llm")
+
+    assert answer.searched_question == standalone
+    assert answer.mode == "llm"
+    assert "Will Petro meet Trump?" in openai_double.messages(0)[1]["content"]
+    assert len(openai_double.requests) == 2
