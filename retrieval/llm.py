@@ -139,13 +139,16 @@ def _langchain_model(settings: LLMSettings, api_key: str | None) -> BaseChatMode
     """Build any other provider's chat model through LangChain's ``init_chat_model``."""
     provider, _ = parse_model(settings.model)
     # A bare name ("claude-sonnet-4-5") is left to init_chat_model to place.
-    extra = extra_for(provider) if provider else "<provider>"
+    install = (
+        f"pip install .[{extra_for(provider)}]"
+        if provider
+        else "write the model as provider:name and pip install .[provider]"
+    )
     try:
         from langchain.chat_models import init_chat_model
     except ImportError as exc:
         raise LLMError(
-            f"model {settings.model!r} needs LangChain and its provider package: "
-            f"pip install .[{extra}]"
+            f"model {settings.model!r} needs LangChain and its provider package: {install}"
         ) from exc
     options = _provider_options(provider or "", settings)
     if api_key:
@@ -154,7 +157,7 @@ def _langchain_model(settings: LLMSettings, api_key: str | None) -> BaseChatMode
         model: BaseChatModel = init_chat_model(settings.model, **options)
     except ImportError as exc:
         raise LLMError(
-            f"model {settings.model!r} needs its provider package: pip install .[{extra}] ({exc})"
+            f"model {settings.model!r} needs its provider package: {install} ({exc})"
         ) from exc
     except Exception as exc:  # unknown provider, missing key, bad option: all configuration errors
         raise LLMError(f"cannot use model {settings.model!r}: {exc}") from exc
