@@ -1,17 +1,25 @@
-"""Incremental ingest: add new documents, replace changed ones, remove deleted ones."""
+"""Incremental ingest: add new documents, replace changed ones, remove deleted ones.
+
+Safe to run while others search and safe to kill at any point. A document goes live by one
+registry write made after all its new chunks are stored and before its old chunks are deleted;
+removed documents leave the registry before their chunks go; every run ends by deleting the
+chunks no registry record names (leftovers of a run that was killed), so the next run converges
+to the state a clean ingest produces.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from retrieval.chunking import Chunk, Chunker
 from retrieval.embedding import Embedder
 from retrieval.loaders import Cleaner, Document, load_documents
 from retrieval.settings import Settings
-from retrieval.store import VectorStore
+from retrieval.store import DocumentRecord, VectorStore
 from retrieval.types import IngestReport
 
 log = logging.getLogger(__name__)
@@ -20,15 +28,44 @@ Progress = Callable[[int], None]  # called with the number of chunks just embedd
 EMBED_BATCH_CHUNKS = 256  # chunks embedded and written per step; bounds memory and shows progress
 
 
+@dataclass(slots=True)
+class _Pending:
+    """Documents written but not yet registered, and what writing them needs."""
+
+    records: list[DocumentRecord] = field(default_factory=list)
+    embed: list[Chunk] = field(default_factory=list)
+    relabel: list[Chunk] = field(default_factory=list)
+
+
+def adopt_legacy_chunks(store: VectorStore) -> None:
+    """Register the documents of a store written before the registry existed.
+
+    A source whose chunks carry more than one content hash (a run interrupted there) is left
+    out: it is ingested again and its old chunks are swept.
+    """
+    by_source: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for chunk_id, meta in store.all_metadatas().items():
+        by_source.setdefault(str(meta.get("source", "")), []).append((chunk_id, meta))
+    records = []
+    for source, rows in by_source.items():
+        hashes = {str(m.get("content_hash", "")) for _, m in rows}
+        if len(hashes) == 1:
+            rows.sort(key=lambda row: int(row[1].get("chunk", 0)))
+            records.append(
+                DocumentRecord(
+                    source=source,
+                    content_hash=hashes.pop(),
+                    chunk_ids=tuple(cid for cid, _ in rows),
+                    title=str(rows[0][1].get("title", "")),
+                )
+            )
+    store.register(records)
+    log.info("registered %d documents of a store written before the registry", len(records))
+
+
 def indexed_documents(store: VectorStore) -> dict[str, tuple[str, list[str]]]:
-    """Return, per source, its content hash and chunk ids as found in the store."""
-    by_source: dict[str, tuple[str, list[str]]] = {}
-    ids: dict[str, list[str]] = defaultdict(list)
-    for chunk_id, meta in store.metadatas().items():
-        source = str(meta.get("source", ""))
-        ids[source].append(chunk_id)
-        by_source[source] = (str(meta.get("content_hash", "")), ids[source])
-    return by_source
+    """Return, per live source, its content hash and chunk ids."""
+    return {s: (r.content_hash, list(r.chunk_ids)) for s, r in store.documents().items()}
 
 
 def plan(
@@ -60,6 +97,63 @@ def write_chunks(
             progress(len(batch))
 
 
+def _sort_out(
+    chunks: Sequence[Chunk], stored: dict[str, dict[str, Any]]
+) -> tuple[list[Chunk], list[Chunk]]:
+    """Split chunks into (to embed, to relabel): stored ones keep their vector when they can.
+
+    A chunk id fixes the text, so a stored chunk needs a new vector only when its title (part
+    of the embedded text) changed, and new metadata when anything else in it changed.
+    """
+    embed, relabel = [], []
+    for chunk in chunks:
+        meta = stored.get(chunk.chunk_id)
+        if meta is None or meta.get("title") != chunk.title:
+            embed.append(chunk)
+        elif meta != chunk.metadata():
+            if set(meta) <= set(chunk.metadata()):
+                relabel.append(chunk)
+            else:
+                embed.append(chunk)  # an update cannot remove a metadata key
+    return embed, relabel
+
+
+def _flush(
+    store: VectorStore,
+    embedder: Embedder,
+    pending: _Pending,
+    indexed: dict[str, tuple[str, list[str]]],
+    progress: Progress | None,
+) -> int:
+    """Write, register, then drop the superseded chunks of the pending documents.
+
+    Returns the number of chunks deleted.
+    """
+    if not pending.records:
+        return 0
+    write_chunks(store, embedder, pending.embed, progress)
+    store.update_metadata(pending.relabel)
+    store.register(pending.records)  # the swap: readers move to the new chunks here
+    stale = []
+    for record in pending.records:
+        keep = set(record.chunk_ids)
+        stale += [cid for cid in indexed.get(record.source, ("", []))[1] if cid not in keep]
+    store.delete(stale)  # register() bumped the version, so readers already moved on
+    pending.records, pending.embed, pending.relabel = [], [], []
+    return len(stale)
+
+
+def sweep_orphans(store: VectorStore) -> int:
+    """Delete the chunks that no registry record names; return how many went."""
+    live = {cid for r in store.documents().values() for cid in r.chunk_ids}
+    orphans = sorted(store.ids() - live)
+    if orphans:
+        store.bump_version()  # a reader may hold a registry from before a killed run's write
+        store.delete(orphans)
+        log.info("deleted %d chunks that no document owns", len(orphans))
+    return len(orphans)
+
+
 def ingest(
     settings: Settings,
     store: VectorStore,
@@ -68,8 +162,7 @@ def ingest(
 ) -> IngestReport:
     """Bring the store in line with the documents folder and return the counts.
 
-    New chunks are written before stale ones are deleted, so a search during ingest always
-    finds every document.
+    Searches during ingest see every document, each wholly old or wholly new.
     """
     started = time.perf_counter()
     docs_cfg = settings.documents
@@ -77,31 +170,49 @@ def ingest(
     loaded = load_documents(
         docs_cfg.seeds_dir, docs_cfg.extensions, int(docs_cfg.max_file_mb * 1e6), cleaner
     )
-    indexed = indexed_documents(store)
-    new, changed, unchanged, removed = plan(loaded.documents, indexed)
-    chunker = Chunker(settings.chunking.chunk_size, settings.chunking.chunk_overlap)
-    chunks = [c for doc in new + changed for c in chunker.split(doc)]
-    keep = {c.chunk_id for c in chunks}
-    stale = [cid for doc in changed for cid in indexed[doc.source][1] if cid not in keep]
-    stale += [cid for source in removed for cid in indexed[source][1]]
-    old_ids = {cid for doc in changed for cid in indexed[doc.source][1]}
-    fresh = [c for c in chunks if c.chunk_id not in old_ids]
-    progress = progress_factory(len(fresh)) if progress_factory and fresh else None
-    write_chunks(store, embedder, fresh, progress)
-    store.delete(stale)
-    report = IngestReport(
-        added=len(new),
-        updated=len(changed),
-        unchanged=unchanged,
-        removed=len(removed),
-        skipped=len(loaded.skipped),
-        chunks_added=len(fresh),
-        chunks_removed=len(stale),
-        warnings=loaded.skipped + loaded.warnings,
-    )
-    if report.changed:
-        store.bump_version()
-    report.chunks_total = store.count()
+    with store.ingest_lock():
+        if not store.has_registry():
+            adopt_legacy_chunks(store)
+        indexed = indexed_documents(store)
+        new, changed, unchanged, removed = plan(loaded.documents, indexed)
+        chunks_removed = 0
+        if removed:
+            store.unregister(removed)
+            gone = [cid for source in removed for cid in indexed[source][1]]
+            store.delete(gone)
+            chunks_removed += len(gone)
+        chunker = Chunker(settings.chunking.chunk_size, settings.chunking.chunk_overlap)
+        stored = store.all_metadatas() if new or changed else {}
+        pending = _Pending()
+        work = []
+        for doc in new + changed:
+            chunks = chunker.split(doc)
+            work.append((doc, chunks, *_sort_out(chunks, stored)))
+        to_embed = sum(len(embed) for _, _, embed, _ in work)
+        progress = progress_factory(to_embed) if progress_factory and to_embed else None
+        for doc, chunks, embed, relabel in work:
+            pending.embed += embed
+            pending.relabel += relabel
+            pending.records.append(
+                DocumentRecord(
+                    doc.source, doc.content_hash, tuple(c.chunk_id for c in chunks), doc.title
+                )
+            )
+            if len(pending.embed) >= EMBED_BATCH_CHUNKS:
+                chunks_removed += _flush(store, embedder, pending, indexed, progress)
+        chunks_removed += _flush(store, embedder, pending, indexed, progress)
+        chunks_removed += sweep_orphans(store)
+        report = IngestReport(
+            added=len(new),
+            updated=len(changed),
+            unchanged=unchanged,
+            removed=len(removed),
+            skipped=len(loaded.skipped),
+            chunks_added=to_embed,
+            chunks_removed=chunks_removed,
+            warnings=loaded.skipped + loaded.warnings,
+        )
+        report.chunks_total = store.count()
     report.seconds = time.perf_counter() - started
     log.info("ingest: %s", report.summary())
     return report

@@ -113,7 +113,8 @@ class KnowledgeBase:
         ['petro-trump-white-house-meeting.txt']
         """
         text = clean_question(question, self.settings.answer.max_question_chars)
-        return self.searcher.search(text, k or self.settings.retrieval.top_k)
+        top_k = k or self.settings.retrieval.top_k
+        return self.store.consistent(lambda: self.searcher.search(text, top_k))
 
     def ask(
         self,
@@ -155,7 +156,9 @@ class KnowledgeBase:
         else:
             searched = resolve_follow_up(text, recent)
         vector = self.embedder.encode([searched])[0]
-        passages = self.searcher.search(searched, self.settings.retrieval.top_k, vector)
+        top_k = self.settings.retrieval.top_k
+        # dense and keyword results from one version of the index, even while ingest runs
+        passages = self.store.consistent(lambda: self.searcher.search(searched, top_k, vector))
         answer = self._composer.compose(text, vector, passages, searched)
         if mode != "llm" or (answer.abstained and not passages):
             yield answer

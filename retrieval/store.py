@@ -2,20 +2,32 @@
 
 An embedded persistent store under ``store.persist_dir`` by default; a Chroma server when
 ``store.host`` is set. The collection records the embedding model and dimension it was built with.
+
+Next to the chunks lives a small registry collection, ``<collection>_documents``: one record per
+document naming its live content hash and chunk ids, plus a version record. Readers return only
+chunks that a registry record names, so a document is swapped from its old chunks to its new ones
+by one record write: nobody ever sees half of a document, or a mix of two versions of it.
+Writers keep three rules (see :mod:`retrieval.ingest`): chunks are written before the record that
+names them; every registry change bumps the version; chunks are deleted only after a bump.
+Readers check the version before and after they read and try again when it moved.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import logging
+import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import chromadb
 import numpy as np
 from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 
@@ -28,8 +40,19 @@ log = logging.getLogger(__name__)
 
 MODEL_KEY = "embedding_model"  # collection metadata: the model the vectors came from
 DIMENSION_KEY = "embedding_dim"  # collection metadata: the length of those vectors
-VERSION_KEY = "index_version"  # collection metadata: changes whenever the chunks change
+VERSION_KEY = "index_version"  # collection metadata of stores written before the registry
 WRITE_BATCH = 1000  # rows per Chroma write; the server caps request sizes
+REGISTRY_SUFFIX = "_documents"  # the registry collection is named <collection>_documents
+MAX_COLLECTION_NAME = 63  # Chroma's limit on collection names
+DOC_PREFIX = "doc:"  # registry ids of document records are DOC_PREFIX + source
+VERSION_ID = "meta:version"  # registry id of the record whose token changes with every change
+REGISTRY_DIM = 1  # Chroma wants a vector for every record; registry records need none
+READ_ATTEMPTS = 20  # reads retried while writers keep moving the version; then served as read
+INGEST_LOCK_FILE = "qabot-ingest.lock"  # in persist_dir: one embedded ingest at a time
+
+T = TypeVar("T")
+_SERVER_INGEST_LOCKS: dict[tuple[str, int, str], threading.Lock] = {}  # per server collection
+_SERVER_INGEST_LOCKS_GUARD = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +62,39 @@ class StoredChunk:
     chunk_id: str
     text: str
     metadata: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """A document's registry record: the content hash and chunk ids that readers see."""
+
+    source: str
+    content_hash: str
+    chunk_ids: tuple[str, ...]
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    """The registry as of one version; ``live`` is None for a store without a registry."""
+
+    version: str
+    documents: dict[str, DocumentRecord]
+    live: frozenset[str] | None
+
+    def is_live(self, chunk_id: str) -> bool:
+        """Return True when readers may see this chunk."""
+        return self.live is None or chunk_id in self.live
+
+
+def registry_name(collection: str) -> str:
+    """Return the registry collection's name, shortened with a hash when too long for Chroma."""
+    name = collection + REGISTRY_SUFFIX
+    if len(name) <= MAX_COLLECTION_NAME:
+        return name
+    digest = hashlib.sha256(collection.encode()).hexdigest()[:8]
+    keep = MAX_COLLECTION_NAME - len(REGISTRY_SUFFIX) - len(digest) - 1
+    return f"{collection[:keep]}_{digest}{REGISTRY_SUFFIX}"
 
 
 def _client(settings: StoreSettings) -> ClientAPI:
@@ -52,13 +108,29 @@ def _client(settings: StoreSettings) -> ClientAPI:
     return chromadb.PersistentClient(path=str(settings.persist_dir), settings=chroma_settings)
 
 
+def _dummy_vectors(n: int) -> np.ndarray:
+    """Return ``n`` registry vectors."""
+    return np.ones((n, REGISTRY_DIM), dtype=np.float32)
+
+
+def _record(row_id: str, meta: dict[str, Any] | None, doc: str | None) -> DocumentRecord:
+    """Build a DocumentRecord from a registry row."""
+    meta = meta or {}
+    return DocumentRecord(
+        source=str(meta.get("source", row_id[len(DOC_PREFIX) :])),
+        content_hash=str(meta.get("content_hash", "")),
+        chunk_ids=tuple(i for i in (doc or "").split("\n") if i),
+        title=str(meta.get("title", "")),
+    )
+
+
 class VectorStore:
-    """Chunks with their vectors and metadata in one Chroma collection."""
+    """Chunks with their vectors and metadata in one Chroma collection, and their registry."""
 
     def __init__(self, settings: StoreSettings, embedder: Embedder, rebuild: bool = False) -> None:
-        """Connect and open (or create) the collection; check it matches the embedding model.
+        """Connect and open (or create) the collections; check they match the embedding model.
 
-        ``rebuild`` empties the collection first, whatever model built it.
+        ``rebuild`` empties the collections first, whatever model built them.
         """
         self.settings = settings
         self.embedder = embedder
@@ -67,20 +139,36 @@ class VectorStore:
             if settings.host
             else f"Chroma store {str(settings.persist_dir)!r}"
         )
+        self._cache: Registry | None = None
         with self._guard():
             self.client = _client(settings)
-            self.collection = self.client.get_or_create_collection(
-                settings.collection,
-                metadata={MODEL_KEY: embedder.name, DIMENSION_KEY: embedder.dimension},
-                configuration={"hnsw": {"space": "cosine"}},
-            )
+            self.collection = self._open_chunks()
+            self.registry_collection = self._open_registry()
         if rebuild:
             self.drop()
         self._check_model()
-        self.langchain = Chroma(
+        self.langchain = self._langchain()
+
+    def _open_chunks(self) -> Collection:
+        """Open or create the chunk collection."""
+        return self.client.get_or_create_collection(
+            self.settings.collection,
+            metadata={MODEL_KEY: self.embedder.name, DIMENSION_KEY: self.embedder.dimension},
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+
+    def _open_registry(self) -> Collection:
+        """Open or create the registry collection."""
+        return self.client.get_or_create_collection(
+            registry_name(self.settings.collection), embedding_function=None
+        )
+
+    def _langchain(self) -> Chroma:
+        """Return the LangChain view of the chunk collection."""
+        return Chroma(
             client=self.client,
-            collection_name=settings.collection,
-            embedding_function=embedder,
+            collection_name=self.settings.collection,
+            embedding_function=self.embedder,
             create_collection_if_not_exists=False,
         )
 
@@ -111,21 +199,137 @@ class VectorStore:
                 "re-ingest with 'python -m retrieval ingest --rebuild'"
             )
 
+    # -- the registry ------------------------------------------------------------------------
+
     def version(self) -> str:
-        """Return a token that changes whenever any process changes the chunks."""
+        """Return a token that changes whenever any process changes what readers see."""
         with self._guard():
+            rows = self.registry_collection.get(ids=[VERSION_ID], include=["metadatas"])
+        if rows["ids"]:
+            meta = (rows["metadatas"] or [{}])[0] or {}
+            return str(meta.get("token", ""))
+        with self._guard():  # a store written before the registry existed
             meta = self.client.get_collection(self.settings.collection).metadata or {}
-        return f"{meta.get(VERSION_KEY, '')}:{self.count()}"
+        return f"legacy:{meta.get(VERSION_KEY, '')}:{self.count()}"
+
+    def has_registry(self) -> bool:
+        """Return True once an ingest has set up the registry of this store."""
+        with self._guard():
+            return bool(self.registry_collection.get(ids=[VERSION_ID], include=[])["ids"])
 
     def bump_version(self) -> None:
-        """Record that the chunks changed, so other processes rebuild their keyword index."""
-        meta = dict(self.collection.metadata or {})
-        meta[VERSION_KEY] = uuid.uuid4().hex
+        """Record that what readers see changed, so every process reloads its view."""
         with self._guard():
-            self.collection.modify(metadata=meta)
+            self.registry_collection.upsert(
+                ids=[VERSION_ID],
+                embeddings=_dummy_vectors(1),
+                metadatas=[{"token": uuid.uuid4().hex}],
+            )
+
+    def documents(self) -> dict[str, DocumentRecord]:
+        """Return the registry's document records by source, read now (never cached)."""
+        with self._guard():
+            rows = self.registry_collection.get(include=["metadatas", "documents"])
+        docs = rows["documents"] or []
+        metas = rows["metadatas"] or []
+        records = [
+            _record(i, dict(m or {}), d)
+            for i, m, d in zip(rows["ids"], metas, docs, strict=True)
+            if i.startswith(DOC_PREFIX)
+        ]
+        return {r.source: r for r in records}
+
+    def registry(self, version: str | None = None) -> Registry:
+        """Return the registry as of ``version`` (default: now), cached until the version moves."""
+        version = self.version() if version is None else version
+        cached = self._cache
+        if cached is not None and cached.version == version:
+            return cached
+        if version.startswith("legacy:"):
+            fresh = Registry(version, {}, None)
+        else:
+            docs = self.documents()
+            live = frozenset(cid for r in docs.values() for cid in r.chunk_ids)
+            fresh = Registry(version, docs, live)
+        self._cache = fresh
+        return fresh
+
+    def register(self, records: Sequence[DocumentRecord]) -> None:
+        """Make these records live (each replaces its document's old one), then bump the version.
+
+        Every chunk a record names must already be written.
+        """
+        with self._guard():
+            for i in range(0, len(records), WRITE_BATCH):
+                batch = records[i : i + WRITE_BATCH]
+                self.registry_collection.upsert(
+                    ids=[DOC_PREFIX + r.source for r in batch],
+                    embeddings=_dummy_vectors(len(batch)),
+                    documents=["\n".join(r.chunk_ids) for r in batch],
+                    metadatas=[
+                        {
+                            "source": r.source,
+                            "content_hash": r.content_hash,
+                            "chunks": len(r.chunk_ids),
+                            "title": r.title,
+                        }
+                        for r in batch
+                    ],
+                )
+        self.bump_version()
+
+    def unregister(self, sources: Sequence[str]) -> None:
+        """Take these documents out of the registry, then bump the version."""
+        with self._guard():
+            for i in range(0, len(sources), WRITE_BATCH):
+                batch = sources[i : i + WRITE_BATCH]
+                self.registry_collection.delete(ids=[DOC_PREFIX + s for s in batch])
+        self.bump_version()
+
+    def consistent(self, read: Callable[[], T]) -> T:
+        """Run ``read`` until the version is the same before and after it, and return its result.
+
+        Writers delete chunks only after bumping the version, so a read that saw no bump saw
+        every chunk of the registry it used.
+        """
+        return self._read(lambda _registry: read())
+
+    def _read(self, read: Callable[[Registry], T]) -> T:
+        """Run ``read`` with the current registry until no writer moved the version meanwhile."""
+        for _ in range(READ_ATTEMPTS - 1):
+            before = self.version()
+            result = read(self.registry(before))
+            if self.version() == before:
+                return result
+        log.warning("the index kept changing during %d reads; serving the last", READ_ATTEMPTS)
+        return read(self.registry())
+
+    @contextmanager
+    def ingest_lock(self) -> Iterator[None]:
+        """Hold the lock that lets one ingest at a time write this store.
+
+        Embedded stores use a file lock, which also covers other processes; a server collection
+        is locked within this process only (run ingest from one process; see RELIABILITY.md).
+        """
+        if self.settings.host:
+            key = (self.settings.host, self.settings.port, self.settings.collection)
+            with _SERVER_INGEST_LOCKS_GUARD:
+                lock = _SERVER_INGEST_LOCKS.setdefault(key, threading.Lock())
+            with lock:
+                yield
+            return
+        path = self.settings.persist_dir / INGEST_LOCK_FILE
+        with path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # -- chunks ------------------------------------------------------------------------------
 
     def count(self) -> int:
-        """Return the number of chunks."""
+        """Return the number of stored chunks, live or not."""
         with self._guard():
             return int(self.collection.count())
 
@@ -141,42 +345,74 @@ class VectorStore:
                     metadatas=[c.metadata() for c in batch],
                 )
 
+    def update_metadata(self, chunks: Sequence[Chunk]) -> None:
+        """Rewrite the metadata of already stored chunks, keeping their text and vectors."""
+        with self._guard():
+            for i in range(0, len(chunks), WRITE_BATCH):
+                batch = chunks[i : i + WRITE_BATCH]
+                self.collection.update(
+                    ids=[c.chunk_id for c in batch], metadatas=[c.metadata() for c in batch]
+                )
+
     def delete(self, ids: Sequence[str]) -> None:
-        """Remove chunks by id."""
+        """Remove chunks by id; callers bump the version first if readers could see them."""
         with self._guard():
             for i in range(0, len(ids), WRITE_BATCH):
                 self.collection.delete(ids=list(ids[i : i + WRITE_BATCH]))
 
-    def metadatas(self) -> dict[str, dict[str, Any]]:
-        """Return every chunk's metadata by id."""
+    def ids(self) -> set[str]:
+        """Return the id of every stored chunk, live or not."""
+        with self._guard():
+            return set(self.collection.get(include=[])["ids"])
+
+    def all_metadatas(self) -> dict[str, dict[str, Any]]:
+        """Return every stored chunk's metadata by id, live or not."""
         with self._guard():
             rows = self.collection.get(include=["metadatas"])
         return {i: dict(m or {}) for i, m in zip(rows["ids"], rows["metadatas"] or [], strict=True)}
 
+    def metadatas(self) -> dict[str, dict[str, Any]]:
+        """Return every live chunk's metadata by id."""
+
+        def read(registry: Registry) -> dict[str, dict[str, Any]]:
+            return {i: m for i, m in self.all_metadatas().items() if registry.is_live(i)}
+
+        return self._read(read)
+
     def all_chunks(self) -> list[StoredChunk]:
-        """Return every chunk with its text and metadata."""
-        with self._guard():
-            rows = self.collection.get(include=["documents", "metadatas"])
-        return [
-            StoredChunk(i, d or "", dict(m or {}))
-            for i, d, m in zip(
-                rows["ids"], rows["documents"] or [], rows["metadatas"] or [], strict=True
-            )
-        ]
+        """Return every live chunk with its text and metadata."""
+
+        def read(registry: Registry) -> list[StoredChunk]:
+            with self._guard():
+                rows = self.collection.get(include=["documents", "metadatas"])
+            return [
+                StoredChunk(i, d or "", dict(m or {}))
+                for i, d, m in zip(
+                    rows["ids"], rows["documents"] or [], rows["metadatas"] or [], strict=True
+                )
+                if registry.is_live(i)
+            ]
+
+        return self._read(read)
 
     def get(self, ids: Sequence[str]) -> list[StoredChunk]:
-        """Return the chunks with these ids, in the order asked, skipping missing ones."""
+        """Return the live chunks with these ids, in the order asked, skipping missing ones."""
         if not ids:
             return []
-        with self._guard():
-            rows = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
-        found = {
-            i: StoredChunk(i, d or "", dict(m or {}))
-            for i, d, m in zip(
-                rows["ids"], rows["documents"] or [], rows["metadatas"] or [], strict=True
-            )
-        }
-        return [found[i] for i in ids if i in found]
+
+        def read(registry: Registry) -> list[StoredChunk]:
+            with self._guard():
+                rows = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
+            found = {
+                i: StoredChunk(i, d or "", dict(m or {}))
+                for i, d, m in zip(
+                    rows["ids"], rows["documents"] or [], rows["metadatas"] or [], strict=True
+                )
+                if registry.is_live(i)
+            }
+            return [found[i] for i in ids if i in found]
+
+        return self._read(read)
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Return the stored vectors of these chunks by id."""
@@ -190,40 +426,48 @@ class VectorStore:
         }
 
     def query(self, vector: np.ndarray, k: int) -> list[tuple[StoredChunk, float]]:
-        """Return up to ``k`` nearest chunks with their cosine similarity."""
+        """Return up to ``k`` nearest live chunks with their cosine similarity."""
+        return self._read(lambda registry: self._query_live(registry, vector, k))
+
+    def _query_live(
+        self, registry: Registry, vector: np.ndarray, k: int
+    ) -> list[tuple[StoredChunk, float]]:
+        """Query enough neighbours that ``k`` live ones remain after dropping the others."""
         n = self.count()
-        if n == 0:
-            return []
-        with self._guard():
-            rows = self.collection.query(
-                query_embeddings=[vector],
-                n_results=min(k, n),
-                include=["documents", "metadatas", "distances"],
-            )
-        ids = rows["ids"][0]
-        docs = (rows["documents"] or [[]])[0]
-        metas = (rows["metadatas"] or [[]])[0]
-        dists = (rows["distances"] or [[]])[0]
-        return [
-            (StoredChunk(i, d or "", dict(m or {})), 1.0 - float(dist))
-            for i, d, m, dist in zip(ids, docs, metas, dists, strict=True)
-        ]
+        live_total = n if registry.live is None else len(registry.live)
+        want = min(k, live_total)
+        fetch = min(n, k + max(0, n - live_total))  # every non-live chunk might rank first
+        while True:
+            if fetch <= 0:
+                return []
+            with self._guard():
+                rows = self.collection.query(
+                    query_embeddings=[vector],
+                    n_results=fetch,
+                    include=["documents", "metadatas", "distances"],
+                )
+            ids = rows["ids"][0]
+            docs = (rows["documents"] or [[]])[0]
+            metas = (rows["metadatas"] or [[]])[0]
+            dists = (rows["distances"] or [[]])[0]
+            found = [
+                (StoredChunk(i, d or "", dict(m or {})), 1.0 - float(dist))
+                for i, d, m, dist in zip(ids, docs, metas, dists, strict=True)
+                if registry.is_live(i)
+            ]
+            if len(found) >= want or len(ids) < fetch:
+                return found[:k]
+            fetch *= 2  # chunks were written since we counted
 
     def drop(self) -> None:
-        """Delete the collection and create it empty, for a rebuild with another model."""
+        """Delete the collections and create them empty, for a rebuild with another model."""
         with self._guard():
-            try:
-                self.client.delete_collection(self.settings.collection)
-            except Exception as exc:  # noqa: BLE001 - absent collection is fine
-                log.debug("nothing to delete: %s", exc)
-            self.collection = self.client.get_or_create_collection(
-                self.settings.collection,
-                metadata={MODEL_KEY: self.embedder.name, DIMENSION_KEY: self.embedder.dimension},
-                configuration={"hnsw": {"space": "cosine"}},
-            )
-        self.langchain = Chroma(
-            client=self.client,
-            collection_name=self.settings.collection,
-            embedding_function=self.embedder,
-            create_collection_if_not_exists=False,
-        )
+            for name in (self.settings.collection, registry_name(self.settings.collection)):
+                try:
+                    self.client.delete_collection(name)
+                except Exception as exc:  # noqa: BLE001 - absent collection is fine
+                    log.debug("nothing to delete: %s", exc)
+            self.collection = self._open_chunks()
+            self.registry_collection = self._open_registry()
+        self._cache = None
+        self.langchain = self._langchain()
