@@ -147,12 +147,11 @@ class KnowledgeBase:
         mode = mode or self.settings.answer.mode
         text = clean_question(question, self.settings.answer.max_question_chars)
         recent = [clean_question(h, 10**6) for h in history if h and h.strip()]
-        secrets = Secrets() if mode == "llm" else None
+        api_key = Secrets().llm_api_key if mode == "llm" else None
         if mode == "llm" and recent:
             from retrieval.llm import condense_question
 
-            assert secrets is not None
-            searched = condense_question(recent, text, self.settings.llm, secrets.llm_api_key)
+            searched = condense_question(recent, text, self.settings.llm, api_key)
         else:
             searched = resolve_follow_up(text, recent)
         vector = self.embedder.encode([searched])[0]
@@ -165,8 +164,7 @@ class KnowledgeBase:
             return
         from retrieval.llm import stream_llm_answer
 
-        assert secrets is not None
-        yield from stream_llm_answer(text, passages, answer, self.settings.llm, secrets.llm_api_key)
+        yield from stream_llm_answer(searched, passages, answer, self.settings.llm, api_key)
 
     def sources(self) -> list[SourceInfo]:
         """Return the indexed documents with their chunk counts, sorted by source."""
