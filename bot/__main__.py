@@ -34,10 +34,16 @@ class StartupError(Exception):
         self.code = code
 
 
+def _not_voice(record: logging.LogRecord) -> bool:
+    """Drop discord.py's warnings about voice libraries: this bot never uses voice."""
+    return "voice will NOT be supported" not in record.getMessage()
+
+
 def setup_logging(level: str) -> None:
     """Log to stderr with timestamps; discord.py's chatter stays at WARNING."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.addFilter(_not_voice)
     for name, lvl in (("bot", level), ("retrieval", level), ("discord", "WARNING")):
         logger = logging.getLogger(name)
         logger.setLevel(lvl)

@@ -43,7 +43,8 @@ class RateLimiter:
             return Verdict(True)
         retry_after = hits[0] + self.window - now
         # One note per window is enough; more would let a spammer make the bot spam.
-        notify = self._notified.get(user_id, -1.0) <= now - self.window
+        last_note = self._notified.get(user_id)
+        notify = last_note is None or last_note <= now - self.window
         if notify:
             self._notified[user_id] = now
         return Verdict(False, retry_after, notify)

@@ -114,6 +114,8 @@ class DiscordDouble:
         self.interactions: dict[str, Interaction] = {}
         self.commands: dict[str, dict[str, Any]] = {}
         self.rate_limits: list[RateLimitRule] = []
+        self.heartbeat_ms = HEARTBEAT_MS
+        self.heartbeats: list[float] = []  # perf_counter of each heartbeat received
         self.identifies = 0
         self.resumes = 0
         self.session_id = ""
@@ -198,15 +200,15 @@ class DiscordDouble:
         """Serve one gateway connection: HELLO, IDENTIFY or RESUME, heartbeats, dispatches."""
         ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
         await ws.prepare(request)
-        await self.send(
-            ws, {"op": 10, "d": {"heartbeat_interval": HEARTBEAT_MS}, "s": None, "t": None}
-        )
+        hello = {"heartbeat_interval": self.heartbeat_ms}
+        await self.send(ws, {"op": 10, "d": hello, "s": None, "t": None})
         async for msg in ws:
             if msg.type is not WSMsgType.TEXT:
                 break
             data = json.loads(msg.data)
             op = data.get("op")
             if op == 1:
+                self.heartbeats.append(time.perf_counter())
                 await self.send(ws, {"op": 11, "d": None, "s": None, "t": None})
             elif op == 2:
                 await self.identify(ws, data["d"])

@@ -1,0 +1,72 @@
+"""python -m bot: startup failures are one line naming DISCORD_TOKEN and a non-zero exit."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.bot.conftest import REPO_ROOT
+from tests.discord_double import DiscordDouble
+
+pytestmark = [pytest.mark.timeout(90), pytest.mark.slow]
+
+
+def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """Return a clean environment for python -m bot, run from an empty folder."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("QABOT_") and k != "DISCORD_TOKEN"
+    }
+    env.update(
+        PYTHONPATH=str(REPO_ROOT),
+        QABOT_DOCUMENTS__SEEDS_DIR=str(REPO_ROOT / "seeds"),
+        QABOT_STORE__PERSIST_DIR=str(tmp_path / "chroma"),
+        QABOT_DISCORD__FEEDBACK_DB=str(tmp_path / "feedback.sqlite3"),
+    )
+    env.update(extra)
+    return env
+
+
+async def run_bot(tmp_path: Path, env: dict[str, str]) -> tuple[int, str]:
+    """Run python -m bot in tmp_path and return its exit code and stderr."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, err.decode()
+
+
+async def test_without_a_token_it_prints_one_line_and_exits_non_zero(tmp_path: Path) -> None:
+    code, err = await run_bot(tmp_path, bot_env(tmp_path))
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "DISCORD_TOKEN" in lines[0]
+    assert "Traceback" not in err
+
+
+async def test_a_rejected_token_prints_one_line_without_the_token(
+    tmp_path: Path, double: DiscordDouble
+) -> None:
+    wrong = "wrong-token-XYZ123"
+    env = bot_env(
+        tmp_path,
+        DISCORD_TOKEN=wrong,
+        QABOT_DISCORD__API_BASE=double.api_base,
+        QABOT_DISCORD__GATEWAY_URL=double.gateway_url,
+    )
+    code, err = await run_bot(tmp_path, env)
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "DISCORD_TOKEN" in lines[0] and "rejected" in lines[0]
+    assert "Traceback" not in err and wrong not in err
+    assert [r.path for r in double.requests] == ["/users/@me"]  # it asked our double, only once

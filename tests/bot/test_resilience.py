@@ -1,0 +1,186 @@
+"""Long answers, a dropped gateway, REST rate limits and long reindexes."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+from typing import Any
+
+import pytest
+
+from bot import render
+from retrieval import Answer, IngestReport, KnowledgeBase
+from tests.bot.conftest import BotFactory, Harness
+from tests.bot.test_asking import QUESTION, ask_by_mention, settle
+
+pytestmark = pytest.mark.timeout(60)
+
+
+class LongAnswers:
+    """The real knowledge base, but every answer is stretched past Discord's limits."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.kb, name)
+
+    def ask(self, question: str, **kw: Any) -> Answer:
+        base = self.kb.ask(question, **kw)
+        cited = base.citations[0]
+        citations = [
+            dataclasses.replace(cited, number=n, quote=f"{cited.quote} (copy {n}) " * 3)
+            for n in range(1, 31)
+        ]
+        text = " ".join(
+            f"Sentence {i} restates that Petro meets Trump on February 3 [{i % 30 + 1}]."
+            for i in range(260)
+        )
+        return dataclasses.replace(base, text=text, citations=citations)
+
+
+class SlowIngest:
+    """The real knowledge base, with an ingest that holds its worker thread for a while."""
+
+    def __init__(self, kb: KnowledgeBase, seconds: float) -> None:
+        self.kb = kb
+        self.seconds = seconds
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.kb, name)
+
+    def ingest(self, **kw: Any) -> IngestReport:
+        time.sleep(self.seconds)  # blocking on purpose: it must not stall the event loop
+        return self.kb.ingest(**kw)
+
+
+def embed_size(embed: dict[str, Any]) -> int:
+    """Return an embed's characters as Discord counts them against the 6000 limit."""
+    size = len(embed.get("title") or "") + len(embed.get("description") or "")
+    size += sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", []))
+    return size + len((embed.get("footer") or {}).get("text") or "")
+
+
+async def test_a_long_answer_is_split_within_discords_limits(start_bot: BotFactory, kb) -> None:
+    long_kb = LongAnswers(kb)
+    h = await start_bot(long_kb)
+    d = h.double
+    expected = long_kb.ask(QUESTION)
+    question = await d.user_message(d.channel_id, f"{h.mention} {QUESTION}")
+    thread_id = int(question["id"])
+    await d.wait_for(lambda: any(m["components"] for m in d.bot_messages(thread_id)))
+    messages = d.bot_messages(thread_id)
+    assert len(messages) >= 2
+    descriptions = []
+    citations = 0
+    for message in messages:
+        assert len(message["content"]) <= render.CONTENT_LIMIT
+        assert len(message["embeds"]) <= render.EMBEDS_PER_MESSAGE
+        assert sum(embed_size(e) for e in message["embeds"]) <= render.EMBED_TOTAL_LIMIT
+        for embed in message["embeds"]:
+            assert len(embed.get("description") or "") <= render.EMBED_DESCRIPTION_LIMIT
+            assert len(embed.get("fields", [])) <= render.FIELDS_LIMIT
+            for field in embed.get("fields", []):
+                assert len(field["value"]) <= render.FIELD_VALUE_LIMIT
+                citations += len(re.findall(r"^\*\*\[\d+\]\*\*", field["value"], re.M))
+            if embed.get("description"):
+                descriptions.append(embed["description"])
+    assert " ".join(descriptions) == expected.text  # nothing lost, no word or marker cut
+    for piece in descriptions:
+        assert re.search(r"\[\d*$", piece) is None and re.match(r"^\d*\]", piece) is None
+    assert citations == 30
+    assert messages[-1]["components"] and not any(m["components"] for m in messages[:-1])
+
+
+async def test_the_bot_resumes_after_the_gateway_drops_and_answers_what_it_missed(
+    harness: Harness,
+) -> None:
+    d = harness.double
+    await d.drop_gateway(code=4000)
+    # Sent while the bot is disconnected: Discord replays it on RESUME.
+    msg = await d.user_message(d.channel_id, f"{harness.mention} {QUESTION}")
+    await d.wait_for(lambda: d.resumes == 1, timeout=15)
+    answer = await d.wait_for(lambda: d.bot_messages(int(msg["id"])), timeout=15)
+    assert "February 3" in answer[0]["embeds"][0]["description"]
+    assert d.identifies == 1  # resumed, not re-identified
+    _, again = await ask_by_mention(harness, "Who was sanctioned by Washington?")
+    assert again
+
+
+async def test_a_rest_429_is_retried_after_retry_after_and_delivered_once(harness: Harness) -> None:
+    d = harness.double
+    d.rate_limit_next("POST", r"^/channels/\d+/messages$", retry_after=0.3)
+    question, _ = await ask_by_mention(harness)
+    await settle(d, 0.5)
+    thread_id = int(question["id"])
+    assert len(d.bot_messages(thread_id)) == 1
+    posts = [r for r in d.requests if r.path == f"/channels/{thread_id}/messages"]
+    assert [r.status for r in posts] == [429, 200]
+    assert posts[1].at - posts[0].at >= 0.3
+    assert posts[0].body["nonce"] == posts[1].body["nonce"]
+
+
+async def test_reindex_is_refused_without_manage_server(harness: Harness) -> None:
+    d = harness.double
+    refused = await d.slash("reindex", user="alice")
+    await d.wait_for(lambda: refused.callbacks)
+    data = refused.callbacks[0]["body"]["data"]
+    assert data["flags"] & 64 and "Manage Server" in data["content"]
+    await settle(d, 0.1)
+    assert refused.followups == []
+
+
+async def test_reindex_by_a_moderator_reports_counts_and_keeps_the_bot_responsive(
+    start_bot: BotFactory, kb, double
+) -> None:
+    double.heartbeat_ms = 100
+    h = await start_bot(SlowIngest(kb, 1.5), ingest_on_start=False, open_threads=False)
+    d = h.double
+    started = time.perf_counter()
+    reindex = await d.slash("reindex", user="mod")
+    await d.wait_for(lambda: reindex.callbacks)
+    assert reindex.callbacks[0]["body"]["type"] == 5
+    # While the index is being rebuilt in a worker thread, questions are still answered...
+    await d.user_message(d.channel_id, f"{h.mention} {QUESTION}")
+    await d.wait_for(lambda: d.bot_messages(d.channel_id))
+    assert not reindex.followups
+    await d.wait_for(lambda: reindex.followups)
+    # ...and heartbeats went on.
+    during = [t for t in d.heartbeats if started < t < started + 1.5]
+    assert len(during) >= 5
+    text = reindex.followups[0]["content"]
+    assert text.startswith("Index updated: 0 added, 0 updated, 2 unchanged")
+
+
+async def test_sources_and_help(harness: Harness) -> None:
+    d = harness.double
+    sources = await d.slash("sources")
+    await d.wait_for(lambda: sources.followups)
+    embed = sources.followups[0]["embeds"][0]
+    assert embed["title"].startswith("2 documents,")
+    assert "petro-trump-white-house-meeting.txt" in embed["description"]
+    assert re.search(r"— \d+ chunks", embed["description"])
+    helped = await d.slash("help")
+    await d.wait_for(lambda: helped.callbacks)
+    data = helped.callbacks[0]["body"]["data"]
+    assert data["flags"] & 64 and "/ask" in data["embeds"][0]["description"]
+
+
+async def test_commands_sync_to_the_development_guild(start_bot: BotFactory, double) -> None:
+    await start_bot(dev_guild_id=double.guild_id)
+    puts = [r.path for r in double.requests if r.method == "PUT"]
+    assert puts == [f"/applications/{double.app_id}/guilds/{double.guild_id}/commands"]
+    assert {"ask", "sources", "reindex", "help"} <= set(double.commands)
+    interaction = await double.slash("ask", {"question": QUESTION})
+    await double.wait_for(lambda: interaction.followups)
+
+
+async def test_the_rate_limit_note_is_sent_once_per_window(start_bot: BotFactory) -> None:
+    h = await start_bot(rate_limit_count=1, open_threads=False)
+    d = h.double
+    for _ in range(4):
+        await d.user_message(d.channel_id, f"{h.mention} {QUESTION}")
+    await d.wait_for(lambda: len(d.bot_messages(d.channel_id)) >= 2)
+    await settle(d, 0.3)
+    assert len(d.bot_messages(d.channel_id)) == 2  # one answer, one note; no note per message
