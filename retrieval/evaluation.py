@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.errors import RetrievalError
+from retrieval.settings import Settings, load_settings
 
 DEFAULT_MAX_QUESTIONS = 1000  # answerable questions asked about indexed articles
 DEFAULT_HOLDOUT_FRACTION = 0.2  # share of articles left out of the index to test abstention
@@ -262,9 +263,26 @@ def progress_bar(total: int, desc: str) -> Any:
     return tqdm(total=total, desc=desc, unit="q", file=sys.stderr, disable=None, leave=False)
 
 
+def eval_settings(base: Settings | None, root: Path, overrides: dict[str, Any]) -> Settings:
+    """Return ``base`` (or the configured settings) with ``overrides`` and a temporary store."""
+    settings = load_settings(**overrides) if base is None else base.model_copy(deep=True)
+    if base is not None and overrides:
+        nested = load_settings(**overrides).model_dump()
+        for section, values in nested.items():
+            for key in values:
+                if key in overrides:
+                    setattr(getattr(settings, section), key, values[key])
+    settings.documents.seeds_dir = root / "docs"
+    settings.store.persist_dir = root / "chroma"
+    settings.store.host = ""
+    settings.store.collection = "eval"
+    return settings
+
+
 def evaluate(
     path: str | Path,
     *,
+    settings: Settings | None = None,
     max_questions: int | None = DEFAULT_MAX_QUESTIONS,
     holdout_fraction: float = DEFAULT_HOLDOUT_FRACTION,
     seed: int = DEFAULT_SEED,
@@ -275,8 +293,9 @@ def evaluate(
 ) -> EvalReport:
     """Index the file's articles into a temporary store, ask the questions, return the metrics.
 
-    ``overrides`` are settings (``chunk_size=1000``, ``backend="onnx-int8"``...) for the
-    knowledge base under test; the store and documents folder are always temporary.
+    ``settings`` (default: config/settings.toml and the environment) with ``overrides``
+    (``chunk_size=1000``, ``backend="onnx-int8"``...) configure the knowledge base under test;
+    its documents folder and store are always temporary.
     """
     from retrieval.kb import KnowledgeBase
 
@@ -288,13 +307,12 @@ def evaluate(
     with tempfile.TemporaryDirectory(prefix="qabot-eval-", dir=work_dir) as tmp:
         root = Path(tmp)
         write_articles(indexed, root / "docs")
-        kb = KnowledgeBase(
-            seeds_dir=root / "docs", persist_dir=root / "chroma", collection="eval", **overrides
-        )
+        kb = KnowledgeBase(eval_settings(settings, root, overrides))
         kb.embedder.encode(["warm up"])  # model load is reported apart from ingest speed
         report = kb.ingest(progress=progress)
         outcomes = ask_all(kb, [(q, True) for q in asked] + [(q, False) for q in oos], progress)
-        settings = kb.settings.model_dump(mode="json", exclude={"llm", "documents"})
+        used = kb.settings.model_dump(mode="json", include={"chunking", "embedding", "retrieval"})
+        used["answer"] = kb.settings.answer.model_dump(mode="json")
     return EvalReport(
         name=name,
         file=str(path),
@@ -304,7 +322,7 @@ def evaluate(
         ingest_seconds=report.seconds,
         ingest_chunks_per_s=report.chunks_added / report.seconds if report.seconds else 0.0,
         parts=summarize_parts(outcomes, with_answers=True),
-        settings=settings,
+        settings=used,
     )
 
 

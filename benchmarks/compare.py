@@ -1,0 +1,159 @@
+"""Side by side: this project against the LangChain tutorial pipeline, same data, same run.
+
+The peer is what a user would build by hand: RecursiveCharacterTextSplitter(chunk_size=1000,
+chunk_overlap=200), HuggingFaceEmbeddings with the same model, Chroma.similarity_search(k=5).
+Both index the same articles and answer the same questions; speed is compared as ratios.
+
+    .venv/bin/python benchmarks/compare.py                      # 1000 questions, about 10 minutes
+    .venv/bin/python benchmarks/compare.py --max-questions 200 --json results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from retrieval.embedding import resolve_model  # noqa: E402
+from retrieval.evaluation import (  # noqa: E402
+    DEFAULT_HOLDOUT_FRACTION,
+    DEFAULT_SEED,
+    PARTS,
+    TOP_K,
+    EvalReport,
+    Metrics,
+    Outcome,
+    evaluate,
+    format_table,
+    load_squad,
+    sample_questions,
+    split_articles,
+    summarize_parts,
+)
+
+DEFAULT_FILE = ROOT.parent / "shared" / "datasets" / "squad-v2-dev" / "dev-v2.0.json"
+PEER_CHUNK_SIZE = 1000  # the LangChain tutorial's splitter settings
+PEER_CHUNK_OVERLAP = 200
+MODEL = "all-MiniLM-L6-v2"  # the packaged model, for both systems
+
+
+def run_peer(path: Path, max_questions: int, holdout: float, seed: int) -> dict[str, Any]:
+    """Index and search with the LangChain tutorial pipeline; return metrics and timings."""
+    from langchain_chroma import Chroma
+    from langchain_core.documents import Document
+    from langchain_huggingface import HuggingFaceEmbeddings
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    articles = load_squad(path)
+    indexed, held_out = split_articles(articles, holdout, seed)
+    asked = sample_questions(indexed, max_questions, seed)
+    oos = sample_questions(held_out, max(1, round(max_questions * holdout)), seed)
+    started = time.perf_counter()
+    embeddings = HuggingFaceEmbeddings(model_name=resolve_model(MODEL))
+    embeddings.embed_query("warm up")
+    load_s = time.perf_counter() - started
+    with tempfile.TemporaryDirectory(prefix="peer-") as tmp:
+        started = time.perf_counter()
+        splitter = RecursiveCharacterTextSplitter(
+            chunk_size=PEER_CHUNK_SIZE, chunk_overlap=PEER_CHUNK_OVERLAP
+        )
+        docs = splitter.split_documents(
+            [Document(f"{a.title}\n\n{a.text}", metadata={"title": a.title}) for a in indexed]
+        )
+        db = Chroma.from_documents(docs, embeddings, persist_directory=tmp)
+        ingest_s = time.perf_counter() - started
+        outcomes = []
+        for question, inside in [(q, True) for q in asked] + [(q, False) for q in oos]:
+            started = time.perf_counter()
+            found = db.similarity_search(question.text, k=TOP_K)
+            elapsed = (time.perf_counter() - started) * 1000
+            outcomes.append(
+                Outcome(question, inside, [d.page_content for d in found], search_ms=elapsed)
+            )
+    return {
+        "chunks": len(docs),
+        "ingest_seconds": ingest_s,
+        "ingest_chunks_per_s": len(docs) / ingest_s,
+        "model_load_seconds": load_s,
+        "parts": summarize_parts(outcomes, with_answers=False),
+    }
+
+
+def run_ours(path: Path, max_questions: int, holdout: float, seed: int, **overrides: Any) -> Any:
+    """Evaluate this project (built-in evaluation) and time its model load."""
+    from retrieval.embedding import Embedder
+    from retrieval.settings import load_settings
+
+    started = time.perf_counter()
+    Embedder(load_settings(**overrides).embedding).encode(["warm up"])
+    load_s = time.perf_counter() - started
+    report = evaluate(
+        path, max_questions=max_questions, holdout_fraction=holdout, seed=seed, **overrides
+    )
+    return report, load_s
+
+
+def main() -> int:
+    """Run both systems and print the comparison table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
+    parser.add_argument("--max-questions", type=int, default=1000)
+    parser.add_argument("--holdout-fraction", type=float, default=DEFAULT_HOLDOUT_FRACTION)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument(
+        "--no-equal-size", action="store_true", help="skip our run at the peer's chunk size"
+    )
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    common = (args.file, args.max_questions, args.holdout_fraction, args.seed)
+
+    peer = run_peer(*common)
+    ours, ours_load = run_ours(*common)
+    columns: list[tuple[str, Metrics]] = [("peer (all)", peer["parts"]["all"])]
+    columns += [(f"ours ({p})", ours.parts[p]) for p in PARTS]
+    runs: list[tuple[str, float, float, int]] = [
+        ("peer", peer["ingest_chunks_per_s"], peer["model_load_seconds"], peer["chunks"]),
+        ("ours", ours.ingest_chunks_per_s, ours_load, ours.chunks),
+    ]
+    equal: EvalReport | None = None
+    if not args.no_equal_size:
+        equal, equal_load = run_ours(
+            *common, chunk_size=PEER_CHUNK_SIZE, chunk_overlap=PEER_CHUNK_OVERLAP
+        )
+        columns.append((f"ours @{PEER_CHUNK_SIZE} (all)", equal.parts["all"]))
+        runs.append(
+            (f"ours @{PEER_CHUNK_SIZE}", equal.ingest_chunks_per_s, equal_load, equal.chunks)
+        )
+
+    print(
+        f"{args.file.name}: {ours.articles_indexed} articles indexed, {ours.articles_held_out} "
+        f"held out; hit@k, chars and latency per question\n"
+    )
+    print(format_table(columns))
+    print("\n| run | chunks | ingest chunks/s | × peer | model load s |\n|---|---:|---:|---:|---:|")
+    for name, rate, load_s, chunks in runs:
+        ratio = rate / peer["ingest_chunks_per_s"]
+        print(f"| {name} | {chunks} | {rate:.1f} | {ratio:.2f} | {load_s:.2f} |")
+    if args.json:
+        data = {
+            "peer": {k: v for k, v in peer.items() if k != "parts"}
+            | {"parts": {p: asdict(m) for p, m in peer["parts"].items()}},
+            "ours": ours.to_dict() | {"model_load_seconds": ours_load},
+            "ours_equal_size": equal.to_dict() if equal else None,
+        }
+        args.json.write_text(json.dumps(data, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
