@@ -1,4 +1,4 @@
-"""Command line: python -m retrieval ingest | search | ask | sources | chat."""
+"""Command line: python -m retrieval ingest | search | ask | sources | chat | eval."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dataclasses import asdict
 from typing import Any, TextIO
 
 from retrieval.errors import InvalidQuestionError, RetrievalError
+from retrieval.eval_cli import add_eval_command
 from retrieval.kb import KnowledgeBase
 from retrieval.types import Answer, Passage
 
@@ -168,6 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sources", help="list the indexed documents")
     p.add_argument("--json", action="store_true", help="print the list as JSON")
     p.set_defaults(handler=cmd_sources)
+
+    add_eval_command(sub)
     return parser
 
 
