@@ -1,0 +1,82 @@
+"""Several processes share one `chroma run` server: two ask while a third re-indexes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from retrieval import KnowledgeBase
+from tests.chroma_server import ChromaServer
+from tests.conftest import REPO_ROOT
+from tests.reliability.corpus import SETTINGS, STABLE_TOPICS, Tally, write_round
+
+READERS = 2  # reader processes, like bot processes answering questions
+ROUNDS = 4  # ingest runs by the writer while they ask
+READY_TIMEOUT_S = 120.0  # model loading on a busy two-core machine is slow
+FINAL = "beacon.md"
+FINAL_TEXT = "# Beacon\n\nThe harbour beacon was relit on the ninth of June by the keeper.\n"
+FINAL_QUESTION = "When was the harbour beacon relit?"
+
+
+def start_reader(server: ChromaServer, seeds: Path, stop: Path, out: Path) -> subprocess.Popen[str]:
+    """Start a reader process; it prints "ready" once it has answered a first question."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.reliability.reader_process",
+            server.host,
+            str(server.port),
+            str(seeds),
+            str(stop),
+            str(out),
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TOKENIZERS_PARALLELISM": "false"},
+    )
+    return process
+
+
+def test_readers_in_other_processes_see_whole_documents_and_new_ingests(
+    seeds_copy: Path, tmp_path: Path, chroma_server: ChromaServer
+) -> None:
+    where = {"host": chroma_server.host, "port": chroma_server.port}
+    write_round(seeds_copy, 1)
+    writer = KnowledgeBase(seeds_dir=seeds_copy, **where, **SETTINGS)
+    writer.ingest()
+    stop = tmp_path / "stop.json"
+    outs = [tmp_path / f"reader-{n}.json" for n in range(READERS)]
+    readers = [start_reader(chroma_server, seeds_copy, stop, out) for out in outs]
+    try:
+        for reader in readers:
+            assert reader.stdout is not None
+            assert reader.stdout.readline().strip() == "ready"
+        for version in range(2, ROUNDS + 2):
+            write_round(seeds_copy, version)
+            report = writer.ingest()
+            assert (report.updated, report.added) == (len(STABLE_TOPICS), 1)
+        (seeds_copy / FINAL).write_text(FINAL_TEXT, encoding="utf-8")
+        assert writer.ingest().added == 1
+        stop.write_text(json.dumps({"source": FINAL, "question": FINAL_QUESTION}))
+        for reader in readers:
+            assert reader.wait(timeout=READY_TIMEOUT_S) == 0
+    finally:
+        stop.touch()
+        for reader in readers:
+            if reader.poll() is None:
+                reader.kill()
+                reader.wait()
+    tally = Tally()
+    for out in outs:
+        seen = json.loads(out.read_text())
+        assert seen["seen_final_after_s"] is not None, "a reader never saw the new document"
+        seen.pop("seen_final_after_s")
+        tally.add(Tally(**seen))
+    print(f"server mode, {READERS} reader processes: {tally}")
+    assert tally.questions >= READERS * ROUNDS
+    assert tally.problems() == 0, tally.notes
