@@ -122,6 +122,9 @@ class FeedbackStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
+            # With WAL, NORMAL survives a crash of the bot; only a power cut can lose the last
+            # commits, and it keeps an fsync off every answer's path.
+            conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(SCHEMA)
             self._conn = conn
         return self._conn

@@ -70,9 +70,10 @@ class Ask(commands.Cog):
         """Ask the knowledge base in a worker thread."""
         return await self.bot.run_blocking(self.bot.kb.ask, asked.question, history=asked.history)
 
-    async def remember(self, asked: Asked, answer: Answer, channel_id: int | None) -> str:
-        """Store the answer with the channel or thread it is sent to; return its id."""
-        answer_id = new_answer_id()
+    async def remember(
+        self, answer_id: str, asked: Asked, answer: Answer, channel_id: int | None
+    ) -> None:
+        """Store the answer with the channel or thread it is sent to."""
         record = AnswerRecord.from_answer(
             answer_id,
             answer,
@@ -81,7 +82,6 @@ class Ask(commands.Cog):
             user_id=asked.user_id,
         )
         await self.bot.run_blocking(self.bot.feedback.save_answer, record)
-        return answer_id
 
     def log_question(
         self, asked: Asked, answer: Answer | None, started: float, outcome: str
@@ -119,6 +119,9 @@ class Ask(commands.Cog):
             )
             if record is not None:
                 return [record.question]
+            replied = ref.resolved
+            if isinstance(replied, discord.Message) and me is not None and replied.author == me:
+                return []  # a reply to one of our notices: answer it, without history
         return None
 
     async def classify(self, message: discord.Message) -> Asked | None:
@@ -202,8 +205,11 @@ class Ask(commands.Cog):
             await self.send_notice(target, reference, str(exc) if invalid else UNAVAILABLE)
             return
         target, channel_id, reference = await placing
-        answer_id = await self.remember(asked, answer, channel_id)
+        answer_id = new_answer_id()
+        # Store while sending: nobody can click the buttons before the message exists.
+        saving = asyncio.create_task(self.remember(answer_id, asked, answer, channel_id))
         sent = await self.send_answer(target, answer, answer_id, reference)
+        await saving
         await self.bot.run_blocking(self.bot.feedback.add_messages, answer_id, sent)
         self.log_question(asked, answer, started, "answered")
 
@@ -292,7 +298,8 @@ class Ask(commands.Cog):
             self.log_question(asked, None, started, "error")
             await interaction.followup.send(UNAVAILABLE, allowed_mentions=render.NO_MENTIONS)
             return
-        answer_id = await self.remember(asked, answer, interaction.channel_id)
+        answer_id = new_answer_id()
+        await self.remember(answer_id, asked, answer, interaction.channel_id)
         replies = render.render_answer(answer)
         ids = []
         for i, reply in enumerate(replies):

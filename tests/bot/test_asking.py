@@ -111,6 +111,7 @@ async def test_reply_to_an_answer_is_a_follow_up(start_bot: BotFactory) -> None:
     await d.user_message(d.channel_id, f"{h.mention} Who was sanctioned by Washington?")
     (answer,) = await d.wait_for(lambda: d.bot_messages(d.channel_id))
     assert answer["message_reference"]["message_id"]  # answered as a reply, no thread
+    await eventually(lambda: h.feedback.answer_for_message(int(answer["id"])))
     await d.user_message(d.channel_id, "and when did that happen?", reply_to=answer)
     later = await d.wait_for(lambda: d.bot_messages(d.channel_id)[1:])
     assert "Searched as:" in later[-1]["embeds"][-1]["footer"]["text"]

@@ -25,6 +25,7 @@ HOST = "127.0.0.1"  # the double never listens on another interface
 HEARTBEAT_MS = 41250
 ATTACHMENT_LIMIT = 8 * 1024 * 1024
 EPHEMERAL = 64
+RECEIVED_AT = web.RequestKey("received_at", float)  # perf_counter when a request arrived
 T = TypeVar("T")
 Handler = Callable[[web.Request, dict[str, str], Any], Awaitable[web.StreamResponse]]
 
@@ -507,6 +508,7 @@ class DiscordDouble:
         path = "/" + request.match_info["tail"]
         body = await self.read_body(request)
         record = Request(request.method, path, dict(request.query), body, time.perf_counter())
+        request[RECEIVED_AT] = record.at  # latency ends on arrival, not after validation
         self.requests.append(record)
         try:
             response = await self._handle(request, path, body, record)
@@ -633,7 +635,9 @@ class DiscordDouble:
             result.append(data)
         return json_response(result)
 
-    def make_message(self, channel_id: int, body: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    def make_message(
+        self, request: web.Request, channel_id: int, body: dict[str, Any], **extra: Any
+    ) -> dict[str, Any]:
         """Create a message from a request body, as the bot's author."""
         msg = p.message(
             p.snowflake(),
@@ -654,7 +658,7 @@ class DiscordDouble:
         mid = int(msg["id"])
         self.messages[mid] = msg
         self.created.append(msg)
-        self.created_at[mid] = time.perf_counter()
+        self.created_at[mid] = request[RECEIVED_AT]
         return msg
 
     async def post_message(
@@ -664,7 +668,7 @@ class DiscordDouble:
         channel_id = int(args["channel"])
         if channel_id not in self.channels:
             return json_response({"message": "Unknown Channel", "code": 10003}, 404)
-        msg = self.make_message(channel_id, body)
+        msg = self.make_message(request, channel_id, body)
         await self.dispatch(
             "MESSAGE_CREATE",
             {
@@ -727,6 +731,7 @@ class DiscordDouble:
         message = None
         if kind == 4:
             message = self.make_message(
+                request,
                 interaction.channel_id,
                 data,
                 webhook_id=self.app_id,
@@ -762,7 +767,7 @@ class DiscordDouble:
             return json_response({"message": "Unknown Webhook", "code": 10015}, 404)
         if not interaction.callbacks:
             return json_response({"message": "Unknown Webhook", "code": 10015}, 404)
-        msg = self.make_message(interaction.channel_id, body, webhook_id=self.app_id)
+        msg = self.make_message(request, interaction.channel_id, body, webhook_id=self.app_id)
         interaction.followups.append(msg)
         if request.query.get("wait") in ("true", "1", "True"):
             return json_response(msg)
@@ -775,6 +780,6 @@ class DiscordDouble:
         interaction = self.interactions.get(args["token"])
         if interaction is None:
             return json_response({"message": "Unknown Webhook", "code": 10015}, 404)
-        msg = self.make_message(interaction.channel_id, body, webhook_id=self.app_id)
+        msg = self.make_message(request, interaction.channel_id, body, webhook_id=self.app_id)
         interaction.followups.append(msg)
         return json_response(msg)
