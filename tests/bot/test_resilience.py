@@ -184,3 +184,22 @@ async def test_the_rate_limit_note_is_sent_once_per_window(start_bot: BotFactory
     await d.wait_for(lambda: len(d.bot_messages(d.channel_id)) >= 2)
     await settle(d, 0.3)
     assert len(d.bot_messages(d.channel_id)) == 2  # one answer, one note; no note per message
+
+
+async def test_a_configured_role_may_reindex(start_bot: BotFactory, double) -> None:
+    await start_bot(reindex_roles=[double.helper_role])
+    allowed = await double.slash("reindex", user="bob")
+    await double.wait_for(lambda: allowed.followups)
+    assert allowed.followups[0]["content"].startswith("Index updated:")
+    refused = await double.slash("reindex", user="alice")
+    await double.wait_for(lambda: refused.callbacks)
+    assert "Manage Server" in refused.callbacks[0]["body"]["data"]["content"]
+
+
+async def test_every_message_in_a_qa_channel_is_a_question(start_bot: BotFactory, double) -> None:
+    h = await start_bot(qa_channels=[double.channel_id], open_threads=False)
+    d = h.double
+    msg = await d.user_message(d.channel_id, QUESTION)  # no mention
+    (answer,) = await d.wait_for(lambda: d.bot_messages(d.channel_id))
+    assert str(answer["message_reference"]["message_id"]) == msg["id"]
+    assert h.bot.intents.message_content  # Q&A channels need the message-content intent

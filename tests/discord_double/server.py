@@ -91,14 +91,18 @@ class DiscordDouble:
         self.app_id = p.snowflake()
         self.bot_user = p.user(self.app_id, "qabot", bot=True)
         self.guild_id = p.snowflake()
-        self.moderator_role = p.snowflake()
+        self.moderator_role = p.snowflake()  # has Manage Server
+        self.helper_role = p.snowflake()  # no special permission
         self.channel_id = p.snowflake()  # general
         self.other_channel_id = p.snowflake()  # off-limits in most tests
         self.users = {
             name: p.user(p.snowflake(), name, bot=name == "otherbot")
             for name in ("alice", "bob", "mod", "otherbot")
         }
-        self.roles = {self.users["mod"]["id"]: [self.moderator_role]}
+        self.roles = {
+            self.users["mod"]["id"]: [self.moderator_role],
+            self.users["bob"]["id"]: [self.helper_role],
+        }
         self.channels: dict[int, dict[str, Any]] = {
             self.channel_id: p.text_channel(self.channel_id, self.guild_id, "general", 0),
             self.other_channel_id: p.text_channel(
@@ -270,6 +274,7 @@ class DiscordDouble:
         """Return the GUILD_CREATE payload: roles, channels, the bot's member, no threads."""
         everyone = p.role(self.guild_id, "@everyone", p.VIEW_AND_SEND, 0)
         moderator = p.role(self.moderator_role, "Moderator", p.VIEW_AND_SEND | p.MANAGE_GUILD, 1)
+        helper = p.role(self.helper_role, "Helper", p.VIEW_AND_SEND, 2)
         return {
             "id": str(self.guild_id),
             "name": "Test Guild",
@@ -281,7 +286,7 @@ class DiscordDouble:
             "verification_level": 0,
             "default_message_notifications": 0,
             "explicit_content_filter": 0,
-            "roles": [everyone, moderator],
+            "roles": [everyone, moderator, helper],
             "emojis": [],
             "stickers": [],
             "features": [],
@@ -651,8 +656,10 @@ class DiscordDouble:
             **extra,
         )
         ref = body.get("message_reference")
-        if ref:
-            msg["message_reference"] = ref
+        if ref:  # Discord accepts integer ids but always answers with strings
+            msg["message_reference"] = {
+                k: str(v) if k.endswith("_id") and v is not None else v for k, v in ref.items()
+            }
             msg["referenced_message"] = self.messages.get(int(ref["message_id"]))
             msg["type"] = 19
         mid = int(msg["id"])
