@@ -18,6 +18,7 @@ MIN_SENTENCE_CHARS = 20  # shorter fragments are headings or debris, not answers
 LEXICAL_WEIGHT = 0.3  # share of a sentence's score that comes from the question's key terms
 RANK_WEIGHT = 0.05  # small preference for sentences from higher-ranked passages
 KEEP_MARGIN = 0.12  # extra sentences must score within this of the best one
+SENTENCES_EMBEDDED = 10  # sentences (best by shared key terms) scored by the model; bounds latency
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +71,8 @@ class AnswerComposer:
         self.embedder = embedder
         self.settings = settings
 
-    def candidates(
-        self, question_vector: np.ndarray, terms: Sequence[str], passages: Sequence[Passage]
-    ) -> list[Candidate]:
-        """Split the top passages into sentences and score each against the question."""
+    def sentences(self, passages: Sequence[Passage]) -> list[tuple[int, int, str]]:
+        """Return (passage index, start, text) of the distinct sentences of the top passages."""
         pieces: list[tuple[int, int, str]] = []
         seen: set[str] = set()
         for index, passage in enumerate(passages[:PASSAGES_READ]):
@@ -85,8 +84,36 @@ class AnswerComposer:
                 if len(sentence) >= MIN_SENTENCE_CHARS and key not in seen:
                     seen.add(key)
                     pieces.append((index, start, sentence))
+        return pieces
+
+    def support(self, passages: Sequence[Passage], searched: str) -> float:
+        """Return how well the passages cover the question: similarity plus term coverage.
+
+        The best passage's cosine similarity plus ``support_coverage`` times the largest share of
+        the question's key terms found in one sentence. Either signal alone confuses a question
+        on a neighbouring topic with an answerable one; together they separate them well.
+        """
+        if not passages:
+            return -1.0
+        terms = key_terms(searched)
+        coverage = max(
+            (lexical_overlap(terms, text) for _, _, text in self.sentences(passages)), default=0.0
+        )
+        top = max(p.score for p in passages)
+        return top + self.settings.support_coverage * coverage
+
+    def candidates(
+        self, question_vector: np.ndarray, terms: Sequence[str], passages: Sequence[Passage]
+    ) -> list[Candidate]:
+        """Split the top passages into sentences and score each against the question."""
+        pieces = self.sentences(passages)
         if not pieces:
             return []
+        if len(pieces) > SENTENCES_EMBEDDED:
+            pieces.sort(
+                key=lambda p: lexical_overlap(terms, p[2]) - RANK_WEIGHT * p[0], reverse=True
+            )
+            pieces = pieces[:SENTENCES_EMBEDDED]
         vectors = self.embedder.encode([p[2] for p in pieces])
         semantic = vectors @ question_vector
         return [
@@ -111,7 +138,11 @@ class AnswerComposer:
         """Return an answer built from ``passages``, or an abstention when they do not cover it."""
         searched = searched or question
         top = max((p.score for p in passages), default=0.0)
-        if not passages or top < self.settings.min_score:
+        if (
+            not passages
+            or top < self.settings.min_score
+            or self.support(passages, searched) < self.settings.min_support
+        ):
             return abstain(question, passages, self.settings.suggestions, searched)
         scored = self.candidates(question_vector, key_terms(searched), passages)
         if not scored:

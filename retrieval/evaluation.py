@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 import re
 import statistics
@@ -33,6 +34,7 @@ DEFAULT_HOLDOUT_FRACTION = 0.2  # share of articles left out of the index to tes
 DEFAULT_SEED = 13  # fixes which articles are held out and which questions are sampled
 TUNE_FRACTION = 0.5  # share of questions in the "tune" part; the rest are the untouched "test" part
 MAX_ANSWER_CHARS = 400  # a composed answer longer than this does not count as a hit
+OOS_TARGET = 0.85  # calibration: the min_support that abstains on this share of held-out questions
 TOP_K = 5  # passages retrieved per question; hit@1, hit@3, hit@5 and mrr are read from them
 PARTS = ("tune", "test", "all")
 
@@ -85,6 +87,7 @@ class Outcome:
     abstained: bool = False
     search_ms: float = 0.0
     ask_ms: float = 0.0
+    support: float = 0.0
 
 
 @dataclass(slots=True)
@@ -105,6 +108,8 @@ class Metrics:
     search_p95_ms: float = 0.0
     ask_p50_ms: float | None = None
     ask_p95_ms: float | None = None
+    calibrated_min_support: float | None = None
+    calibrated_wrongly_abstained: float | None = None
 
 
 @dataclass(slots=True)
@@ -240,10 +245,21 @@ def summarize(outcomes: Sequence[Outcome], with_answers: bool) -> Metrics:
             metrics.wrongly_abstained = sum(o.abstained for o in inside) / len(inside)
         if outside:
             metrics.oos_abstained = sum(o.abstained for o in outside) / len(outside)
+            calibrate(metrics, [o.support for o in inside], [o.support for o in outside])
         asks = [o.ask_ms for o in outcomes]
         metrics.ask_p50_ms = percentile(asks, 50)
         metrics.ask_p95_ms = percentile(asks, 95)
     return metrics
+
+
+def calibrate(metrics: Metrics, inside: Sequence[float], outside: Sequence[float]) -> None:
+    """Record the min_support that abstains on OOS_TARGET of the held-out questions."""
+    if not inside or not outside:
+        return
+    ranked = sorted(outside)
+    threshold = ranked[min(len(ranked) - 1, math.ceil(OOS_TARGET * len(ranked)) - 1)] + 1e-6
+    metrics.calibrated_min_support = threshold
+    metrics.calibrated_wrongly_abstained = sum(s < threshold for s in inside) / len(inside)
 
 
 def summarize_parts(outcomes: Sequence[Outcome], with_answers: bool) -> dict[str, Metrics]:
@@ -328,6 +344,9 @@ def evaluate(
 
 def ask_all(kb: Any, questions: Sequence[tuple[Question, bool]], progress: bool) -> list[Outcome]:
     """Search and ask every question, timing both."""
+    from retrieval.answer import AnswerComposer
+
+    composer = AnswerComposer(kb.embedder, kb.settings.answer)
     outcomes = []
     bar = progress_bar(len(questions), "asking") if progress else None
     for question, in_index in questions:
@@ -345,6 +364,7 @@ def ask_all(kb: Any, questions: Sequence[tuple[Question, bool]], progress: bool)
                 abstained=answer.abstained,
                 search_ms=(searched - started) * 1000,
                 ask_ms=(done - searched) * 1000,
+                support=composer.support(answer.passages, answer.searched_question),
             )
         )
         if bar is not None:
@@ -378,6 +398,8 @@ TABLE_ROWS: list[tuple[str, str, int]] = [
     ("search p95 ms", "search_p95_ms", 1),
     ("ask p50 ms", "ask_p50_ms", 1),
     ("ask p95 ms", "ask_p95_ms", 1),
+    (f"min_support for oos {OOS_TARGET}", "calibrated_min_support", 3),
+    ("  wrongly_abstained there", "calibrated_wrongly_abstained", 3),
 ]
 
 

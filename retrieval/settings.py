@@ -54,8 +54,8 @@ class DocumentsSettings(Section):
 class ChunkingSettings(Section):
     """How documents are split into chunks."""
 
-    chunk_size: int = Field(600, ge=50)
-    chunk_overlap: int = Field(100, ge=0)
+    chunk_size: int = Field(800, ge=50)  # top 5 stay under the LangChain tutorial's characters
+    chunk_overlap: int = Field(120, ge=0)
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> ChunkingSettings:
@@ -73,7 +73,7 @@ class EmbeddingSettings(Section):
     model: str = "all-MiniLM-L6-v2"
     device: str = "auto"
     batch_size: int = Field(64, ge=1)
-    backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"  # quantised ONNX: fastest on CPU
     cache_dir: Path = Path("data") / "models"  # ONNX exports of the model, built on first use
 
 
@@ -92,9 +92,11 @@ class RetrievalSettings(Section):
 
     top_k: int = Field(5, ge=1, le=100)
     fetch_k: int = Field(30, ge=1, le=1000)
+    fusion: Literal["score", "rrf"] = "score"  # how dense and BM25 results are combined
     rrf_k: int = Field(60, ge=1)
     dense_weight: float = Field(1.0, ge=0)
-    bm25_weight: float = Field(1.0, ge=0)
+    bm25_weight: float = Field(0.2, ge=0)  # in "rrf" fusion weights of about 1.0 suit better
+    coverage_weight: float = Field(0.5, ge=0)  # "score" fusion: one sentence holding the terms
 
 
 class AnswerSettings(Section):
@@ -103,7 +105,9 @@ class AnswerSettings(Section):
     mode: Literal["extractive", "llm"] = "extractive"
     max_sentences: int = Field(3, ge=1, le=10)
     max_chars: int = Field(400, ge=80)
-    min_score: float = Field(0.30, ge=-1, le=1)
+    min_score: float = Field(0.15, ge=-1, le=1)  # no passage this similar: abstain outright
+    min_support: float = Field(0.82, ge=-1, le=3)  # similarity + coverage below this: abstain
+    support_coverage: float = Field(1.0, ge=0, le=2)  # weight of term coverage in the support
     max_question_chars: int = Field(1000, ge=10)
     suggestions: int = Field(3, ge=0, le=10)
 

@@ -1,0 +1,174 @@
+"""How search and ask latency and peak memory grow with the number of chunks.
+
+Synthetic documents (Zipf-distributed words from a fixed vocabulary) are indexed at each size, in
+a fresh process per size so that peak RSS belongs to that size alone. Document vectors come from
+a fast hashed bag-of-words stand-in so 100k chunks index in minutes; questions are embedded by the
+real model and every answer is composed (abstention is switched off) so ask runs its full path.
+
+    .venv/bin/python benchmarks/scale.py                  # 1k, 10k and 100k chunks
+    .venv/bin/python benchmarks/scale.py --sizes 1000 10000 --questions 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+VOCABULARY = 20_000  # distinct synthetic words
+CHUNKS_PER_DOCUMENT = 50  # documents are long enough to give this many chunks each
+SENTENCES_PER_CHUNK = 6  # about 700 characters per chunk
+WORDS_PER_SENTENCE = 16
+DIMENSION = 384  # the packaged model's vector length
+SEED = 7
+
+
+def make_words(rng: np.random.Generator) -> list[str]:
+    """Return a vocabulary of pronounceable synthetic words."""
+    consonants, vowels = "bcdfghklmnprstvz", "aeiou"
+    words = set()
+    while len(words) < VOCABULARY:
+        n = int(rng.integers(2, 5))
+        words.add(
+            "".join(rng.choice(list(consonants)) + rng.choice(list(vowels)) for _ in range(n))
+        )
+    return sorted(words)
+
+
+def make_sentence(rng: np.random.Generator, words: list[str], ranks: np.ndarray) -> str:
+    """Return one synthetic sentence of Zipf-distributed words."""
+    picks = rng.choice(len(words), size=WORDS_PER_SENTENCE, p=ranks)
+    text = " ".join(words[i] for i in picks)
+    return text[0].upper() + text[1:] + "."
+
+
+def write_corpus(folder: Path, chunks: int, rng: np.random.Generator) -> list[str]:
+    """Write documents that split into about ``chunks`` chunks; return sample sentences."""
+    words = make_words(rng)
+    ranks = 1 / np.arange(1, len(words) + 1)
+    ranks /= ranks.sum()
+    samples = []
+    folder.mkdir(parents=True)
+    for d in range(max(1, chunks // CHUNKS_PER_DOCUMENT)):
+        paragraphs = []
+        for _ in range(CHUNKS_PER_DOCUMENT):
+            sentences = [make_sentence(rng, words, ranks) for _ in range(SENTENCES_PER_CHUNK)]
+            paragraphs.append(" ".join(sentences))
+            if rng.random() < 0.01:
+                samples.append(sentences[int(rng.integers(len(sentences)))])
+        (folder / f"doc-{d:05d}.txt").write_text(f"Document {d}\n\n" + "\n\n".join(paragraphs))
+    return samples
+
+
+def hashed_vectors(texts: list[str]) -> np.ndarray:
+    """Return unit vectors from hashed word vectors: a cheap stand-in for the model."""
+    out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+    for row, text in enumerate(texts):
+        for word in text.lower().split()[:200]:
+            rng = np.random.default_rng(abs(hash(word)) % (2**32))
+            out[row] += rng.standard_normal(DIMENSION).astype(np.float32)
+    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+    return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Return the q-th percentile of values."""
+    return float(np.percentile(values, q))
+
+
+def run_size(chunks: int, questions: int) -> dict[str, Any]:
+    """Index a synthetic corpus of about ``chunks`` chunks and time searches and asks."""
+    from retrieval import KnowledgeBase
+
+    rng = np.random.default_rng(SEED)
+    with tempfile.TemporaryDirectory(prefix="qabot-scale-") as tmp:
+        root = Path(tmp)
+        samples = write_corpus(root / "docs", chunks, rng)
+        kb = KnowledgeBase(
+            seeds_dir=root / "docs",
+            persist_dir=root / "chroma",
+            min_score=-1.0,
+            min_support=-1.0,
+        )
+        kb.embedder.encode(["warm up"])
+        real_encode = kb.embedder.encode
+        kb.embedder.encode = hashed_vectors  # type: ignore[method-assign]
+        started = time.perf_counter()
+        report = kb.ingest()
+        ingest_s = time.perf_counter() - started
+        kb.embedder.encode = real_encode  # type: ignore[method-assign]
+        started = time.perf_counter()
+        kb.search("warm up the keyword index")
+        first_search_s = time.perf_counter() - started
+        asked = [" ".join(s.split()[2:10]) + "?" for s in samples[:questions]]
+        searches, asks = [], []
+        for question in asked:
+            started = time.perf_counter()
+            kb.search(question)
+            searches.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            kb.ask(question)
+            asks.append((time.perf_counter() - started) * 1000)
+    return {
+        "chunks": report.chunks_total,
+        "ingest_s_without_model": ingest_s,
+        "first_search_s": first_search_s,
+        "questions": len(asked),
+        "search_p50_ms": percentile(searches, 50),
+        "search_p95_ms": percentile(searches, 95),
+        "ask_p50_ms": percentile(asks, 50),
+        "ask_p95_ms": percentile(asks, 95),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main() -> int:
+    """Run each size in its own process and print a table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # worker: one size, JSON out
+    parser.add_argument("--json", type=Path, help="also write the rows to this file")
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_size(args.one, args.questions)))
+        return 0
+    rows = []
+    for size in args.sizes:
+        done = subprocess.run(
+            [sys.executable, __file__, "--one", str(size), "--questions", str(args.questions)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(f"{size}: {rows[-1]}", file=sys.stderr)
+    print(
+        "| chunks | ingest s (no model) | first search s | search p50 / p95 ms "
+        "| ask p50 / p95 ms | peak RSS MB |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(
+            f"| {r['chunks']} | {r['ingest_s_without_model']:.1f} | {r['first_search_s']:.2f} "
+            f"| {r['search_p50_ms']:.1f} / {r['search_p95_ms']:.1f} "
+            f"| {r['ask_p50_ms']:.1f} / {r['ask_p95_ms']:.1f} | {r['peak_rss_mb']:.0f} |"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
