@@ -12,7 +12,7 @@ from typing import Any, Literal
 from retrieval.answer import AnswerComposer
 from retrieval.embedding import Embedder
 from retrieval.ingest import Progress, ingest
-from retrieval.questions import clean_question, resolve_follow_up
+from retrieval.questions import clean_history, clean_question, resolve_follow_up
 from retrieval.retriever import KnowledgeBaseRetriever
 from retrieval.search import HybridSearcher, to_passage
 from retrieval.settings import Secrets, Settings, load_settings
@@ -146,7 +146,7 @@ class KnowledgeBase:
         """Yield text as it is generated (llm mode only), then the final checked Answer."""
         mode = mode or self.settings.answer.mode
         text = clean_question(question, self.settings.answer.max_question_chars)
-        recent = [clean_question(h, 10**6) for h in history if h and h.strip()]
+        recent = clean_history(history, self.settings.answer.max_question_chars)
         api_key = Secrets().llm_api_key if mode == "llm" else None
         if mode == "llm" and recent:
             from retrieval.llm import condense_question

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ log = logging.getLogger(__name__)
 
 TITLE_MAX_CHARS = 200  # a first line longer than this is body text, not a title
 BINARY_CONTROL_RATIO = 0.10  # share of control characters above which a text file is binary
+MAX_PDF_PAGES = 5000  # pages read from one PDF; the rest are left out with a warning
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +97,11 @@ def _title_from_name(path: Path) -> str:
 
 def _load_html(data: bytes, path: Path, notes: list[str]) -> tuple[str, str]:
     """Return (title, text) of an HTML file, without scripts, styles and navigation."""
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 
-    soup = BeautifulSoup(decode_text(data, notes), "html.parser")
+    with warnings.catch_warnings():  # a page holding only a URL is still a page
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        soup = BeautifulSoup(decode_text(data, notes), "html.parser")
     for tag in soup(["script", "style", "noscript", "nav", "footer", "header", "aside", "form"]):
         tag.decompose()
     heading = soup.find(["h1", "h2"])
@@ -117,13 +121,17 @@ def _load_pdf(data: bytes, path: Path, notes: list[str]) -> tuple[str, str]:
     import io
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
+    pages: list[str] = []
     try:
         reader = PdfReader(io.BytesIO(data))
         meta_title = (reader.metadata.title if reader.metadata else None) or ""
-        pages = [(page.extract_text() or "").strip() for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        for number, page in enumerate(reader.pages):
+            if number == MAX_PDF_PAGES:
+                notes.append(f"only its first {MAX_PDF_PAGES:,} pages were read")
+                break
+            pages.append((page.extract_text() or "").strip())
+    except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds of error on damaged files
         raise SkipFile(f"the PDF cannot be read ({type(exc).__name__})") from None
     text = "\n\n".join(p for p in pages if p)
     if not text.strip():
@@ -254,7 +262,9 @@ def load_documents(
             result.documents.append(load_file(item, root, cleaner, notes))
         except SkipFile as exc:
             result.skipped.append(f"skipped {rel}: {exc}")
-        except (OSError, RecursionError, UnicodeError) as exc:
+        except RecursionError:
+            result.skipped.append(f"skipped {rel}: it is nested too deeply to read")
+        except (OSError, UnicodeError) as exc:
             result.skipped.append(f"skipped {rel}: {type(exc).__name__}")
         result.warnings.extend(f"{rel}: {note}" for note in notes)
     for warning in result.skipped + result.warnings:

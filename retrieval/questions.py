@@ -36,18 +36,28 @@ ANAPHORA = frozenset(
 )
 FOLLOW_UP_OPENERS = re.compile(r"(?i)^(and|but|so|also|what about|how about|why|then)\b")
 FOLLOW_UP_MAX_TERMS = 3  # a question with more key terms than this stands on its own
+HISTORY_MAX_ITEMS = 20  # earlier questions kept for a follow-up; older ones are dropped
+RAW_CHARS_FACTOR = 4  # text longer than this many times the cap is refused before normalising
+_SURROGATES = re.compile(
+    "[\ud800-\udfff]"
+)  # lone UTF-16 halves crash tokenisers
+
+
+def _normalize(text: str) -> str:
+    """Return text normalised, without lone surrogates."""
+    return normalize(_SURROGATES.sub("", text))
 
 
 def clean_question(question: str, max_chars: int) -> str:
     """Return the question normalised, or raise InvalidQuestionError with a polite message."""
     if not isinstance(question, str):
         raise InvalidQuestionError("Please ask your question as text.")
-    if len(question) > max_chars * 4:
+    if len(question) > max_chars * RAW_CHARS_FACTOR:
         raise InvalidQuestionError(
             f"Your question is {len(question):,} characters long; "
             f"please keep it under {max_chars:,} characters."
         )
-    text = normalize(question)
+    text = _normalize(question)
     if not text:
         raise InvalidQuestionError(
             "Please type a question, for example: When will Petro meet Trump?"
@@ -60,6 +70,21 @@ def clean_question(question: str, max_chars: int) -> str:
     if not any(c.isalnum() for c in text):
         raise InvalidQuestionError("I couldn't find any words in that; please ask in words.")
     return text
+
+
+def clean_history(history: Sequence[str], max_chars: int) -> list[str]:
+    """Return the latest earlier questions, normalised and cut to ``max_chars``; never raises.
+
+    >>> clean_history(["", "who ousted  Maduro?", "x" * 5000], 10)
+    ['who ousted', 'xxxxxxxxxx']
+    """
+    recent = []
+    for item in list(history)[-HISTORY_MAX_ITEMS:]:
+        if isinstance(item, str):
+            text = _normalize(item[: max_chars * RAW_CHARS_FACTOR])[:max_chars].strip()
+            if text:
+                recent.append(text)
+    return recent
 
 
 def is_follow_up(question: str) -> bool:
