@@ -9,6 +9,7 @@ The child prints "op N NAME" just before its N-th write to the store and "done" 
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import signal
@@ -25,7 +26,7 @@ from tests.reliability.corpus import document
 WRITE_STEPS = ("upsert", "update_metadata", "register", "unregister", "bump_version", "delete")
 SMALL_BATCH = 4  # chunks per embed-and-write step in the child, so a run has many write steps
 KILL_JITTER_S = 0.02  # the kill lands up to this long after the announced step starts
-VECTOR_TOLERANCE = 1e-4  # vectors from different batch sizes differ in the last float bits
+VECTOR_MIN_COSINE = 0.95  # int8 ONNX vectors depend a little on their batch (~0.99 apart)
 TOPICS = ("amber", "birch", "cobalt", "dune", "ember", "fjord", "garnet", "heron")
 FIRST_STEPS = 50  # the write steps of a first ingest of TOPICS
 UPDATE_STEPS = 30  # the write steps of the update that write_update makes
@@ -61,14 +62,20 @@ def store_state(kb: Any) -> dict[str, Any]:
     return {"ids": list(rows["ids"]), "chunks": chunks, "vectors": vectors, "registry": registry}
 
 
+def cosine(a: list[float], b: list[float]) -> float:
+    """Return the cosine similarity of two vectors."""
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norms = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norms if norms else 0.0
+
+
 def differences(got: dict[str, Any], clean: dict[str, Any]) -> dict[str, int]:
     """Count how a store differs from a clean ingest: every count is 0 when they match."""
     ids, clean_ids = set(got["ids"]), set(clean["ids"])
     vectors_off = sum(
         1
         for i in ids & clean_ids
-        if max(abs(a - b) for a, b in zip(got["vectors"][i], clean["vectors"][i], strict=True))
-        > VECTOR_TOLERANCE
+        if cosine(got["vectors"][i], clean["vectors"][i]) < VECTOR_MIN_COSINE
     )
     return {
         "duplicate_ids": len(got["ids"]) - len(ids),
