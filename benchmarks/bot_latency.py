@@ -209,8 +209,10 @@ def main() -> None:
         workdir = Path(tmp)
         kb = KnowledgeBase(seeds_dir=ROOT / "seeds", persist_dir=workdir / "chroma")
         kb.ingest()
-        lib = summary(run_library(kb, asked))
+        for question in asked[:WARMUP]:
+            kb.ask(question)
         bot = summary(asyncio.run(run_bot(kb, asked, workdir)))
+        lib = summary(run_library(kb, asked))
     load = f"{before:.2f} / {os.getloadavg()[0]:.2f}"
     text = report(args.questions, bot, lib, load)
     print(text)

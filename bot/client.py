@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -16,12 +17,13 @@ from discord.ext import commands
 from bot.feedback import FeedbackStore
 from bot.ratelimit import RateLimiter
 from bot.settings import BotSettings
-from retrieval import KnowledgeBase
+from retrieval import KnowledgeBase, RetrievalError
 
 log = logging.getLogger(__name__)
 
 EXTENSIONS = ("bot.cogs.ask", "bot.cogs.admin")  # loaded in this order in setup_hook
 DISCORD_API_BASE = "https://discord.com/api/v10"
+WARM_UP_QUESTION = "warm up the search"  # any words: the answer is discarded
 KB_WORKERS = 2  # worker threads for retrieval; the event loop never waits on the model
 T = TypeVar("T")
 
@@ -89,11 +91,22 @@ class QABot(commands.Bot):
             async with self.ingest_lock:
                 report = await self.run_blocking(self.kb.ingest)
             log.info("index up to date: %s", report.summary())
+        await self.warm_up()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.tree.error(self.on_app_command_error)
         if self.settings.discord.sync_commands:
             await self.sync_commands()
+
+    async def warm_up(self) -> None:
+        """Run one search so the first user's question does not pay for loading the model."""
+        started = time.perf_counter()
+        try:
+            await self.run_blocking(self.kb.search, WARM_UP_QUESTION, 1)
+        except RetrievalError as exc:  # an empty or unreachable index is reported on use
+            log.warning("warm-up search failed: %s", exc)
+            return
+        log.info("model warmed up in %.1f s", time.perf_counter() - started)
 
     async def sync_commands(self) -> None:
         """Sync slash commands to the development guild, or globally when none is configured."""

@@ -216,3 +216,23 @@ async def test_everyone_in_a_question_or_a_document_never_pings(harness: Harness
         assert not body["allowed_mentions"].get("users") and not body["allowed_mentions"].get(
             "roles"
         )
+
+
+async def test_direct_messages_are_ignored_unless_allowed(start_bot: BotFactory, double) -> None:
+    h = await start_bot(allow_dms=False)
+    await double.user_message(double.dm_channel_id, QUESTION)
+    await settle(double)
+    assert double.bot_messages() == []
+    await h.bot.close()
+    h = await start_bot(allow_dms=True)
+    await double.user_message(double.dm_channel_id, QUESTION)  # no mention needed in a DM
+    (answer,) = await double.wait_for(lambda: double.bot_messages(double.dm_channel_id))
+    assert "February 3" in answer["embeds"][0]["description"]
+
+
+async def test_a_too_long_question_gets_a_polite_sentence(harness: Harness) -> None:
+    d = harness.double
+    interaction = await d.slash("ask", {"question": "why " * 400})
+    await d.wait_for(lambda: interaction.followups)
+    text = interaction.followups[0]["content"]
+    assert "please keep it under" in text and not interaction.followups[0]["embeds"]

@@ -109,6 +109,14 @@ class DiscordDouble:
                 self.other_channel_id, self.guild_id, "random", 1
             ),
         }
+        self.dm_channel_id = p.snowflake()  # alice's direct messages with the bot
+        self.channels[self.dm_channel_id] = {
+            "id": str(self.dm_channel_id),
+            "type": 1,
+            "last_message_id": None,
+            "recipients": [self.users["alice"]],
+            "flags": 0,
+        }
         self.messages: dict[int, dict[str, Any]] = {}
         self.created: list[dict[str, Any]] = []  # messages the bot created, in order
         self.created_at: dict[int, float] = {}  # message id -> perf_counter when received
@@ -308,7 +316,7 @@ class DiscordDouble:
             "member_count": 5,
             "voice_states": [],
             "members": [p.member(self.bot_user, [])],
-            "channels": [c for c in self.channels.values() if c["type"] != 11],
+            "channels": [c for c in self.channels.values() if c["type"] == 0],
             "threads": [],
             "presences": [],
             "stage_instances": [],
@@ -357,9 +365,11 @@ class DiscordDouble:
             else None,
             referenced=reply_to,
         )
-        msg["member"] = {
-            k: v for k, v in p.member(who, self.roles.get(who["id"], [])).items() if k != "user"
-        }
+        if channel_id == self.dm_channel_id:  # a direct message: no guild, no member
+            del msg["guild_id"]
+        else:
+            member = p.member(who, self.roles.get(who["id"], []))
+            msg["member"] = {k: v for k, v in member.items() if k != "user"}
         self.messages[int(msg["id"])] = msg
         self.dispatched_at[int(msg["id"])] = time.perf_counter()
         await self.dispatch("MESSAGE_CREATE", msg)
@@ -649,7 +659,7 @@ class DiscordDouble:
             channel_id,
             self.bot_user,
             body.get("content") or "",
-            guild_id=self.guild_id,
+            guild_id=None if channel_id == self.dm_channel_id else self.guild_id,
             embeds=body.get("embeds") or [],
             components=body.get("components") or [],
             flags=body.get("flags") or 0,
