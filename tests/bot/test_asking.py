@@ -136,11 +136,11 @@ async def test_votes_are_stored_and_exported_as_jsonl(
     d = harness.double
     _, answer = await ask_by_mention(harness)
     _, up, down = custom_ids(answer[-1])
-    clicks = [
-        await d.click(answer[-1], up, user="alice"),
-        await d.click(answer[-1], down, user="bob"),
-    ]
-    await d.wait_for(lambda: all(c.callbacks for c in clicks))
+    clicks = []
+    for button, user in ((up, "alice"), (down, "bob")):
+        click = await d.click(answer[-1], button, user=user)
+        await d.wait_for(lambda c=click: c.callbacks)
+        clicks.append(click)
     for click in clicks:
         data = click.callbacks[0]["body"]["data"]
         assert data["flags"] & 64 and "recorded" in data["content"]
