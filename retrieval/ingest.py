@@ -59,8 +59,9 @@ def adopt_legacy_chunks(store: VectorStore) -> None:
                     title=str(rows[0][1].get("title", "")),
                 )
             )
-    store.register(records)
-    log.info("registered %d documents of a store written before the registry", len(records))
+    store.register(records)  # also creates the version record
+    if records:
+        log.info("registered %d documents of a store written before the registry", len(records))
 
 
 def indexed_documents(store: VectorStore) -> dict[str, tuple[str, list[str]]]:

@@ -38,9 +38,7 @@ FOLLOW_UP_OPENERS = re.compile(r"(?i)^(and|but|so|also|what about|how about|why|
 FOLLOW_UP_MAX_TERMS = 3  # a question with more key terms than this stands on its own
 HISTORY_MAX_ITEMS = 20  # earlier questions kept for a follow-up; older ones are dropped
 RAW_CHARS_FACTOR = 4  # text longer than this many times the cap is refused before normalising
-_SURROGATES = re.compile(
-    "[\ud800-\udfff]"
-)  # lone UTF-16 halves crash tokenisers
+_SURROGATES = re.compile("[\ud800-\udfff]")  # lone UTF-16 halves crash tokenisers
 
 
 def _normalize(text: str) -> str:

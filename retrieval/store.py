@@ -104,7 +104,13 @@ def _client(settings: StoreSettings) -> ClientAPI:
         return chromadb.HttpClient(
             host=settings.host, port=settings.port, ssl=settings.ssl, settings=chroma_settings
         )
-    settings.persist_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.persist_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreUnavailableError(
+            f"cannot use {str(settings.persist_dir)!r} as the Chroma store folder: "
+            f"{exc.strerror or exc}"
+        ) from None
     return chromadb.PersistentClient(path=str(settings.persist_dir), settings=chroma_settings)
 
 
