@@ -18,7 +18,7 @@ MIN_SENTENCE_CHARS = 20  # shorter fragments are headings or debris, not answers
 LEXICAL_WEIGHT = 0.3  # share of a sentence's score that comes from the question's key terms
 RANK_WEIGHT = 0.05  # small preference for sentences from higher-ranked passages
 KEEP_MARGIN = 0.12  # extra sentences must score within this of the best one
-SENTENCES_EMBEDDED = 10  # sentences (best by shared key terms) scored by the model; bounds latency
+SENTENCES_EMBEDDED = 6  # sentences (best by shared key terms) scored by the model; bounds latency
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +179,7 @@ class AnswerComposer:
             best = quotes.get(cand.passage)
             if best is None or cand.score > best.score:
                 quotes[cand.passage] = cand
-            text = _trim(cand.text, max(budget, 40))
+            text = _trim(" ".join(cand.text.split()), max(budget, 40))  # unwrap hard-wrapped lines
             budget -= len(text)
             parts.append(f"{text} [{number}]")
         citations = [

@@ -171,7 +171,7 @@ class HybridSearcher:
         for cid, vec in self.store.vectors(missing).items():
             similarity[cid] = float(np.dot(vec, vector))
         if self.settings.fusion != "rrf":
-            fused = self.score_fuse(question, chunks, similarity, keyword)[:k]
+            fused = self.score_fuse(question, chunks, similarity, keyword, index)[:k]
         return [
             to_passage(chunks[cid], similarity.get(cid, 0.0), rank_score)
             for cid, rank_score in fused
@@ -183,6 +183,7 @@ class HybridSearcher:
         chunks: dict[str, StoredChunk],
         similarity: dict[str, float],
         keyword: Sequence[tuple[StoredChunk, float]],
+        index: KeywordIndex | None,
     ) -> list[tuple[str, float]]:
         """Rank by weighted cosine, BM25 (relative to the best) and sentence coverage."""
         cfg = self.settings
@@ -193,9 +194,8 @@ class HybridSearcher:
             for cid in chunks
         }
         ranked = sorted(first.items(), key=lambda item: item[1], reverse=True)
-        if not cfg.coverage_weight or not keyword:
+        if not cfg.coverage_weight or not keyword or index is None:
             return ranked
-        index = self.keyword_index()
         terms = key_terms(question)
         head = [
             (cid, score + cfg.coverage_weight * index.coverage(terms, chunks[cid]))

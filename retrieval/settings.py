@@ -54,8 +54,8 @@ class DocumentsSettings(Section):
 class ChunkingSettings(Section):
     """How documents are split into chunks."""
 
-    chunk_size: int = Field(800, ge=50)  # top 5 stay under the LangChain tutorial's characters
-    chunk_overlap: int = Field(120, ge=0)
+    chunk_size: int = Field(900, ge=50)  # top 5 stay under the LangChain tutorial's characters
+    chunk_overlap: int = Field(135, ge=0)
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> ChunkingSettings:
