@@ -118,7 +118,7 @@ class Ask(commands.Cog):
                 self.bot.feedback.answer_for_message, ref.message_id
             )
             if record is not None:
-                return [record.question]
+                return [record.question][: self.config.history_size]
             replied = ref.resolved
             if isinstance(replied, discord.Message) and me is not None and replied.author == me:
                 return []  # a reply to one of our notices: answer it, without history
@@ -143,9 +143,7 @@ class Ask(commands.Cog):
             return None
         return Asked(
             question=question,
-            history=(history or [])[-self.config.history_size :]
-            if self.config.history_size
-            else [],
+            history=history or [],
             guild_id=guild_id,
             channel_id=message.channel.id,
             user_id=message.author.id,
