@@ -135,6 +135,7 @@ async def start_bot(
         await asyncio.wait_for(task, 10)
     assert double.spec_errors == [], "the bot sent bodies the Discord spec rejects"
     assert double.unknown_routes == [], "the bot called routes the double does not know"
+    assert double.gateway_errors == [], "the bot sent malformed gateway payloads"
     for body in double.message_bodies():  # no message, in any test, may ping anyone
         assert body.get("allowed_mentions", {}).get("parse") == [], body
 

@@ -236,3 +236,11 @@ async def test_a_too_long_question_gets_a_polite_sentence(harness: Harness) -> N
     await d.wait_for(lambda: interaction.followups)
     text = interaction.followups[0]["content"]
     assert "please keep it under" in text and not interaction.followups[0]["embeds"]
+
+
+async def test_the_bot_asks_for_no_privileged_intent_by_default(harness: Harness) -> None:
+    (identify,) = harness.double.identify_payloads
+    intents = identify["intents"]
+    for privileged in (1 << 1, 1 << 8, 1 << 15):  # members, presences, message content
+        assert not intents & privileged
+    assert intents & (1 << 9) and intents & (1 << 12)  # guild and direct messages

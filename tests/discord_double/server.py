@@ -30,6 +30,38 @@ T = TypeVar("T")
 Handler = Callable[[web.Request, dict[str, str], Any], Awaitable[web.StreamResponse]]
 
 
+# Gateway payloads the client sends, by opcode: required keys of "d" and their types, as in
+# https://discord.com/developers/docs/events/gateway-events (the OpenAPI spec has no gateway).
+CLIENT_OPS: dict[int, dict[str, type | tuple[type, ...]]] = {
+    1: {},  # HEARTBEAT: d is the last sequence number or null
+    2: {"token": str, "properties": dict, "intents": int},  # IDENTIFY
+    3: {"since": (int, type(None)), "activities": list, "status": str, "afk": bool},
+    6: {"token": str, "session_id": str, "seq": (int, type(None))},  # RESUME
+    8: {"guild_id": (str, int)},  # REQUEST_GUILD_MEMBERS
+}
+
+
+def gateway_shape_errors(payload: Any) -> list[str]:
+    """Return what is wrong with a payload the client sent on the gateway."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("op"), int):
+        return [f"gateway payload without an integer op: {payload!r:.200}"]
+    op = payload["op"]
+    if op not in CLIENT_OPS:
+        return [f"op {op} is not one a client sends"]
+    data = payload.get("d")
+    if op == 1:
+        return [] if data is None or isinstance(data, int) else [f"HEARTBEAT d={data!r}"]
+    if not isinstance(data, dict):
+        return [f"op {op} needs an object in d"]
+    errors = []
+    for key, kind in CLIENT_OPS[op].items():
+        if key not in data or not isinstance(data[key], kind):
+            errors.append(f"op {op}: {key} missing or not {kind}")
+    if op == 2 and not {"os", "browser", "device"} <= set(data.get("properties") or {}):
+        errors.append("IDENTIFY properties need os, browser and device")
+    return errors
+
+
 def json_response(
     data: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
@@ -129,6 +161,8 @@ class DiscordDouble:
         self.rate_limits: list[RateLimitRule] = []
         self.heartbeat_ms = HEARTBEAT_MS
         self.heartbeats: list[float] = []  # perf_counter of each heartbeat received
+        self.gateway_errors: list[str] = []  # payloads that break Discord's documented shapes
+        self.identify_payloads: list[dict[str, Any]] = []
         self.identifies = 0
         self.resumes = 0
         self.session_id = ""
@@ -220,6 +254,7 @@ class DiscordDouble:
                 break
             data = json.loads(msg.data)
             op = data.get("op")
+            self.gateway_errors.extend(gateway_shape_errors(data))
             if op == 1:
                 self.heartbeats.append(time.perf_counter())
                 await self.send(ws, {"op": 11, "d": None, "s": None, "t": None})
@@ -237,6 +272,7 @@ class DiscordDouble:
             await ws.close(code=4004, message=b"Authentication failed.")
             return
         self.identifies += 1
+        self.identify_payloads.append(data)
         self.session_id = secrets.token_hex(16)
         self.sequence = 0
         self.backlog = []
