@@ -52,3 +52,15 @@ def test_retrieval_never_imports_discord_or_bot() -> None:
                 names = [node.module]
             for name in names:
                 assert name.split(".")[0] not in {"discord", "bot"}, f"{path} imports {name}"
+
+
+def test_the_discord_table_in_config_matches_the_defaults() -> None:
+    import tomllib
+
+    from bot.settings import DiscordSettings
+
+    config = tomllib.loads((REPO_ROOT / "config" / "settings.toml").read_text(encoding="utf-8"))
+    if "discord" not in config:
+        pytest.skip("config/settings.toml has no [discord] table yet")
+    assert DiscordSettings(**config["discord"]) == DiscordSettings()
+    assert set(config["discord"]) == set(DiscordSettings.model_fields)
