@@ -29,9 +29,7 @@ def test_server_mode_ingests_answers_and_is_shared(
     assert writer.ingest().unchanged == 2
 
 
-def test_server_down_is_store_unavailable_and_recovers(
-    seeds_copy: Path, tmp_path: Path
-) -> None:
+def test_server_down_is_store_unavailable_and_recovers(seeds_copy: Path, tmp_path: Path) -> None:
     server = ChromaServer(tmp_path / "server").start()
     try:
         kb = KnowledgeBase(seeds_dir=seeds_copy, host=server.host, port=server.port)
