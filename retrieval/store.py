@@ -47,7 +47,7 @@ MAX_COLLECTION_NAME = 63  # Chroma's limit on collection names
 DOC_PREFIX = "doc:"  # registry ids of document records are DOC_PREFIX + source
 VERSION_ID = "meta:version"  # registry id of the record whose token changes with every change
 REGISTRY_DIM = 1  # Chroma wants a vector for every record; registry records need none
-READ_ATTEMPTS = 20  # reads retried while writers keep moving the version; then served as read
+READ_ATTEMPTS = 5  # reads retried while writers keep moving the version; then served as read
 INGEST_LOCK_FILE = "qabot-ingest.lock"  # in persist_dir: one embedded ingest at a time
 
 T = TypeVar("T")
@@ -438,7 +438,7 @@ class VectorStore:
     def _query_live(
         self, registry: Registry, vector: np.ndarray, k: int
     ) -> list[tuple[StoredChunk, float]]:
-        """Query enough neighbours that ``k`` live ones remain after dropping the others."""
+        """Find the ``k`` nearest live chunks by id and distance, then read just those."""
         n = self.count()
         live_total = n if registry.live is None else len(registry.live)
         want = min(k, live_total)
@@ -448,22 +448,26 @@ class VectorStore:
                 return []
             with self._guard():
                 rows = self.collection.query(
-                    query_embeddings=[vector],
-                    n_results=fetch,
-                    include=["documents", "metadatas", "distances"],
+                    query_embeddings=[vector], n_results=fetch, include=["distances"]
                 )
             ids = rows["ids"][0]
-            docs = (rows["documents"] or [[]])[0]
-            metas = (rows["metadatas"] or [[]])[0]
             dists = (rows["distances"] or [[]])[0]
-            found = [
-                (StoredChunk(i, d or "", dict(m or {})), 1.0 - float(dist))
-                for i, d, m, dist in zip(ids, docs, metas, dists, strict=True)
-                if registry.is_live(i)
-            ]
-            if len(found) >= want or len(ids) < fetch:
-                return found[:k]
+            nearest = [(i, d) for i, d in zip(ids, dists, strict=True) if registry.is_live(i)]
+            if len(nearest) >= want or len(ids) < fetch:
+                break
             fetch *= 2  # chunks were written since we counted
+        nearest = nearest[:k]
+        with self._guard():
+            got = self.collection.get(
+                ids=[i for i, _ in nearest], include=["documents", "metadatas"]
+            )
+        found = {
+            i: StoredChunk(i, d or "", dict(m or {}))
+            for i, d, m in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+            )
+        }
+        return [(found[i], 1.0 - float(d)) for i, d in nearest if i in found]
 
     def drop(self) -> None:
         """Delete the collections and create them empty, for a rebuild with another model."""

@@ -24,7 +24,7 @@ from tests.conftest import REPO_ROOT
 from tests.reliability.corpus import document
 
 WRITE_STEPS = ("upsert", "update_metadata", "register", "unregister", "bump_version", "delete")
-SMALL_BATCH = 4  # chunks per embed-and-write step in the child, so a run has many write steps
+SMALL_BATCH = 4  # chunks per write step and per registry swap in the child: many steps
 KILL_JITTER_S = 0.02  # the kill lands up to this long after the announced step starts
 VECTOR_MIN_COSINE = 0.95  # int8 ONNX vectors depend a little on their batch (~0.99 apart)
 TOPICS = ("amber", "birch", "cobalt", "dune", "ember", "fjord", "garnet", "heron")
@@ -124,6 +124,7 @@ def main(seeds: Path, persist: Path) -> None:
     from tests.reliability.corpus import SETTINGS
 
     retrieval.ingest.EMBED_BATCH_CHUNKS = SMALL_BATCH
+    retrieval.ingest.REGISTER_BATCH_CHUNKS = SMALL_BATCH
     kb = KnowledgeBase(seeds_dir=seeds, persist_dir=persist, **SETTINGS)
     kb.embedder.encode(["load the model before the first step"])
     counter = iter(range(1, 10**9))
