@@ -244,3 +244,12 @@ async def test_the_bot_asks_for_no_privileged_intent_by_default(harness: Harness
     for privileged in (1 << 1, 1 << 8, 1 << 15):  # members, presences, message content
         assert not intents & privileged
     assert intents & (1 << 9) and intents & (1 << 12)  # guild and direct messages
+
+
+async def test_an_abstention_looks_different_and_has_no_passages_button(harness: Harness) -> None:
+    _, answer = await ask_by_mention(harness, "Who won the 2018 World Cup?")
+    (embed,) = embeds_of(answer)
+    assert embed["title"].startswith("Not in the documents")
+    assert [f["name"] for f in embed["fields"]] == ["Closest documents"]
+    passages_button = answer[-1]["components"][0]["components"][0]
+    assert passages_button["disabled"] is True
