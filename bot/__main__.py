@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -71,6 +73,9 @@ async def run_bot(settings: BotSettings, token: str) -> None:
     kb = KnowledgeBase(settings)
     feedback = FeedbackStore(settings.discord.feedback_db)
     bot = QABot(settings, kb, feedback)
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+        loop.add_signal_handler(signal.SIGTERM, lambda: loop.create_task(bot.close()))
     async with bot:
         try:
             await bot.start(token)

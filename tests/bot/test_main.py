@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -70,3 +71,37 @@ async def test_a_rejected_token_prints_one_line_without_the_token(
     assert len(lines) == 1 and "DISCORD_TOKEN" in lines[0] and "rejected" in lines[0]
     assert "Traceback" not in err and wrong not in err
     assert [r.path for r in double.requests] == ["/users/@me"]  # it asked our double, only once
+
+
+async def test_python_m_bot_answers_through_the_double_and_stops_cleanly_on_sigterm(
+    tmp_path: Path, double: DiscordDouble
+) -> None:
+    env = bot_env(
+        tmp_path,
+        DISCORD_TOKEN=double.token,
+        QABOT_DISCORD__API_BASE=double.api_base,
+        QABOT_DISCORD__GATEWAY_URL=double.gateway_url,
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await double.wait_for(lambda: double.identifies, 60)
+        msg = await double.user_message(double.channel_id, f"<@{double.app_id}> Who ousted Maduro?")
+        answer = await double.wait_for(lambda: double.bot_messages(int(msg["id"])), 30)
+        assert "Maduro" in answer[0]["embeds"][0]["description"]
+        await asyncio.sleep(0.5)  # the log line is written just after the answer is sent
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+    log = err.decode()
+    assert proc.returncode == 0 and "Traceback" not in log
+    assert "index up to date: 1 added" in log and "question outcome=answered" in log
+    assert double.token not in log
+    assert double.spec_errors == [] and double.gateway_errors == []
