@@ -99,15 +99,18 @@ def register(kb: KnowledgeBase, documents: list[list[Chunk]], version: int) -> N
     store.delete([i for i in stale if i not in keep])
 
 
-def timed(fn: Callable[[], object], times: int) -> dict[str, float]:
-    """Return p50/p95/max milliseconds of ``times`` calls."""
-    samples = []
-    for _ in range(times):
+def timed(
+    fn: Callable[[], object], times: int, until: Callable[[], bool] | None = None
+) -> dict[str, float]:
+    """Return p50/p95/max milliseconds of ``times`` calls, or of calls until ``until()``."""
+    samples: list[float] = []
+    while (until is None and len(samples) < times) or (until is not None and not until()):
         started = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - started) * 1000)
     samples.sort()
     return {
+        "calls": len(samples),
         "p50_ms": round(statistics.median(samples), 2),
         "p95_ms": round(samples[int(0.95 * (len(samples) - 1))], 2),
         "max_ms": round(samples[-1], 2),
@@ -176,8 +179,8 @@ def main() -> None:
         thread.start()
         try:
             result["while_writing"] = {
-                "store_query_k30": timed(query, args.questions),
-                "ask": timed(ask, args.questions),
+                "store_query_k30": timed(query, 0, until=lambda: swaps[0] >= REGISTER_EVERY),
+                "ask": timed(ask, 0, until=lambda: swaps[0] >= 3 * REGISTER_EVERY),
             }
         finally:
             done.set()

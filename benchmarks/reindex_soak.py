@@ -1,0 +1,163 @@
+"""Ask questions without pause while ingest keeps changing documents; count what readers saw.
+
+python benchmarks/reindex_soak.py [--rounds 40] [--mode embedded|server|both]
+
+Embedded: two reader threads share the writer's store. Server: a `chroma run` on 127.0.0.1 and
+two reader processes (tests/reliability/reader_process.py) while this process ingests. Each round
+changes every stable document, adds one and deletes one. Prints the tallies as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from retrieval import KnowledgeBase
+from tests.chroma_server import ChromaServer
+from tests.conftest import REPO_ROOT, SEEDS
+from tests.reliability.corpus import (
+    SETTINGS,
+    STABLE_TOPICS,
+    Tally,
+    remember_question_vectors,
+    search_and_check,
+    write_round,
+)
+
+READERS = 2  # reader threads or processes
+FINAL = "beacon.md"
+FINAL_TEXT = "# Beacon\n\nThe harbour beacon was relit on the ninth of June by the keeper.\n"
+
+
+def ingest_rounds(writer: KnowledgeBase, seeds: Path, rounds: int) -> int:
+    """Run the writer's rounds; return how many ingests reported the expected changes."""
+    good = 0
+    for version in range(2, rounds + 2):
+        write_round(seeds, version)
+        report = writer.ingest()
+        good += (report.updated, report.added, report.removed) == (len(STABLE_TOPICS), 1, 1)
+    return good
+
+
+def embedded(root: Path, rounds: int) -> dict[str, object]:
+    """Reader threads and a writer on one embedded store."""
+    seeds = root / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    write_round(seeds, 1)
+    writer = KnowledgeBase(seeds_dir=seeds, persist_dir=root / "chroma", **SETTINGS)
+    writer.ingest()
+    reader = KnowledgeBase(seeds_dir=seeds, persist_dir=root / "chroma", **SETTINGS)
+    remember_question_vectors(reader)
+    tallies = [Tally() for _ in range(READERS)]
+    done = threading.Event()
+
+    def loop(tally: Tally) -> None:
+        while not done.is_set():
+            for topic in STABLE_TOPICS:
+                search_and_check(reader, tally, topic)
+
+    threads = [threading.Thread(target=loop, args=(t,)) for t in tallies]
+    for t in threads:
+        t.start()
+    started = time.monotonic()
+    try:
+        good = ingest_rounds(writer, seeds, rounds)
+    finally:
+        done.set()
+        for t in threads:
+            t.join()
+    total = Tally()
+    for t in tallies:
+        total.add(t)
+    return {
+        "mode": "embedded",
+        "ingests": rounds,
+        "ingests_as_expected": good,
+        "seconds": round(time.monotonic() - started),
+        **asdict(total),
+    }
+
+
+def server(root: Path, rounds: int) -> dict[str, object]:
+    """Reader processes and a writer sharing one chroma run server."""
+    seeds = root / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    write_round(seeds, 1)
+    chroma = ChromaServer(root / "server").start()
+    try:
+        writer = KnowledgeBase(seeds_dir=seeds, host=chroma.host, port=chroma.port, **SETTINGS)
+        writer.ingest()
+        stop, outs = root / "stop.json", [root / f"reader-{n}.json" for n in range(READERS)]
+        readers = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.reliability.reader_process",
+                    chroma.host,
+                    str(chroma.port),
+                    str(seeds),
+                    str(stop),
+                    str(out),
+                ],
+                cwd=REPO_ROOT,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for out in outs
+        ]
+        for r in readers:
+            assert r.stdout is not None and r.stdout.readline().strip() == "ready"
+        started = time.monotonic()
+        good = ingest_rounds(writer, seeds, rounds)
+        (seeds / FINAL).write_text(FINAL_TEXT, encoding="utf-8")
+        writer.ingest()
+        stop.write_text(
+            json.dumps({"source": FINAL, "question": "When was the harbour beacon relit?"})
+        )
+        crashed = sum(r.wait(timeout=300) != 0 for r in readers)
+        total, seen = Tally(), []
+        for out in outs:
+            data = json.loads(out.read_text())
+            seen.append(data.pop("seen_final_after_s"))
+            total.add(Tally(**data))
+        return {
+            "mode": "server",
+            "ingests": rounds,
+            "ingests_as_expected": good,
+            "seconds": round(time.monotonic() - started),
+            "reader_crashes": crashed,
+            "final_document_seen_after_s": seen,
+            **asdict(total),
+        }
+    finally:
+        chroma.stop()
+
+
+def main() -> None:
+    """Run the chosen modes and print one JSON line each."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--mode", choices=["embedded", "server", "both"], default="both")
+    args = parser.parse_args()
+    for mode, run in (("embedded", embedded), ("server", server)):
+        if args.mode in (mode, "both"):
+            with tempfile.TemporaryDirectory(prefix=f"soak-{mode}-") as tmp:
+                print(json.dumps(run(Path(tmp), args.rounds)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
