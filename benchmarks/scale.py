@@ -71,13 +71,25 @@ def write_corpus(folder: Path, chunks: int, rng: np.random.Generator) -> list[st
     return samples
 
 
+_WORD_VECTORS: dict[str, np.ndarray] = {}
+
+
+def word_vector(word: str) -> np.ndarray:
+    """Return a fixed random vector for a word."""
+    vector = _WORD_VECTORS.get(word)
+    if vector is None:
+        seed = int.from_bytes(word.encode()[:8].ljust(8, b"_"), "little") ^ len(word)
+        vector = np.random.default_rng(seed).standard_normal(DIMENSION).astype(np.float32)
+        _WORD_VECTORS[word] = vector
+    return vector
+
+
 def hashed_vectors(texts: list[str]) -> np.ndarray:
-    """Return unit vectors from hashed word vectors: a cheap stand-in for the model."""
+    """Return unit vectors from per-word random vectors: a cheap stand-in for the model."""
     out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
     for row, text in enumerate(texts):
         for word in text.lower().split()[:200]:
-            rng = np.random.default_rng(abs(hash(word)) % (2**32))
-            out[row] += rng.standard_normal(DIMENSION).astype(np.float32)
+            out[row] += word_vector(word)
     out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
     return out
 

@@ -44,6 +44,7 @@ QUESTION_WORDS = frozenset(
     ]
 )
 STOPWORDS = frozenset(STOPWORDS_EN) | QUESTION_WORDS
+STEM_CACHE = 200_000  # distinct words whose stems are remembered
 
 
 @lru_cache(maxsize=1)
@@ -60,11 +61,17 @@ def normalize(text: str) -> str:
 
 def key_terms(text: str) -> list[str]:
     """Return the stemmed content words of ``text`` in order, without stopwords or repeats."""
-    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
     seen: dict[str, None] = {}
-    for stem in stemmer().stemWords(words):
-        seen.setdefault(stem, None)
+    for word in _WORD.findall(text.lower()):
+        if word not in STOPWORDS:
+            seen.setdefault(stem(word), None)
     return list(seen)
+
+
+@lru_cache(maxsize=STEM_CACHE)
+def stem(word: str) -> str:
+    """Return the stem of a lower-case word, cached: search stems the same words again and again."""
+    return str(stemmer().stemWord(word))
 
 
 def content_words(text: str) -> list[str]:
