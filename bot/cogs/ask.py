@@ -84,13 +84,19 @@ class Ask(commands.Cog):
         await self.bot.run_blocking(self.bot.feedback.save_answer, record)
 
     def log_question(
-        self, asked: Asked, answer: Answer | None, started: float, outcome: str
+        self,
+        asked: Asked,
+        answer: Answer | None,
+        started: float,
+        outcome: str,
+        answer_id: str | None = None,
     ) -> None:
         """Write the one structured log line per question."""
         log.info(
-            "question outcome=%s guild=%s channel=%s user=%s message=%s follow_up=%s "
+            "question outcome=%s answer=%s guild=%s channel=%s user=%s message=%s follow_up=%s "
             "latency_ms=%.0f abstained=%s top_score=%.3f citations=%d",
             outcome,
+            answer_id,
             asked.guild_id,
             asked.channel_id,
             asked.user_id,
@@ -209,7 +215,7 @@ class Ask(commands.Cog):
         sent = await self.send_answer(target, answer, answer_id, reference)
         await saving
         await self.bot.run_blocking(self.bot.feedback.add_messages, answer_id, sent)
-        self.log_question(asked, answer, started, "answered")
+        self.log_question(asked, answer, started, "answered", answer_id)
 
     async def send_notice(
         self, target: discord.abc.Messageable, reference: discord.Message | None, text: str
@@ -312,7 +318,7 @@ class Ask(commands.Cog):
             )
             ids.append(sent.id)
         await self.bot.run_blocking(self.bot.feedback.add_messages, answer_id, ids)
-        self.log_question(asked, answer, started, "answered")
+        self.log_question(asked, answer, started, "answered", answer_id)
 
 
 async def setup(bot: QABot) -> None:
