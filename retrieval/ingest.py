@@ -98,6 +98,7 @@ def write_chunks(
     for i in range(0, len(chunks), EMBED_BATCH_CHUNKS):
         batch = chunks[i : i + EMBED_BATCH_CHUNKS]
         store.upsert(batch, embedder.encode([c.embedding_text() for c in batch]))
+        store.keep_lease()
         if progress:
             progress(len(batch))
 

@@ -17,7 +17,10 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import logging
+import os
+import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -49,6 +52,9 @@ VERSION_ID = "meta:version"  # registry id of the record whose token changes wit
 REGISTRY_DIM = 1  # Chroma wants a vector for every record; registry records need none
 READ_ATTEMPTS = 5  # reads retried while writers keep moving the version; then served as read
 INGEST_LOCK_FILE = "qabot-ingest.lock"  # in persist_dir: one embedded ingest at a time
+LEASE_ID = "meta:ingest-lease"  # registry id of the record naming the server's running ingest
+LEASE_S = 60.0  # a lease not renewed for this long (its ingest was killed) may be taken over
+LEASE_POLL_S = 1.0  # how often a waiting ingest looks at the lease again
 
 T = TypeVar("T")
 _SERVER_INGEST_LOCKS: dict[tuple[str, int, str], threading.Lock] = {}  # per server collection
@@ -146,6 +152,8 @@ class VectorStore:
             else f"Chroma store {str(settings.persist_dir)!r}"
         )
         self._cache: Registry | None = None
+        self._lease_owner: str | None = None  # set while this store holds a server ingest lease
+        self._lease_renewed = 0.0
         with self._guard():
             self.client = _client(settings)
             self.collection = self._open_chunks()
@@ -314,23 +322,85 @@ class VectorStore:
     def ingest_lock(self) -> Iterator[None]:
         """Hold the lock that lets one ingest at a time write this store.
 
-        Embedded stores use a file lock, which also covers other processes; a server collection
-        is locked within this process only (run ingest from one process; see RELIABILITY.md).
+        Embedded stores use a file lock, released by the system even when the process is killed.
+        A server collection is shared by processes that share no files, so they take a lease in
+        the registry (see :meth:`_take_lease`); a killed ingest's lease runs out after LEASE_S.
         """
-        if self.settings.host:
-            key = (self.settings.host, self.settings.port, self.settings.collection)
-            with _SERVER_INGEST_LOCKS_GUARD:
-                lock = _SERVER_INGEST_LOCKS.setdefault(key, threading.Lock())
-            with lock:
-                yield
+        if not self.settings.host:
+            path = self.settings.persist_dir / INGEST_LOCK_FILE
+            with path.open("a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
             return
-        path = self.settings.persist_dir / INGEST_LOCK_FILE
-        with path.open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        key = (self.settings.host, self.settings.port, self.settings.collection)
+        with _SERVER_INGEST_LOCKS_GUARD:
+            lock = _SERVER_INGEST_LOCKS.setdefault(key, threading.Lock())
+        with lock:
+            owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+            self._take_lease(owner)
             try:
                 yield
             finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                self._lease_owner = None
+                with self._guard():
+                    self.registry_collection.delete(ids=[LEASE_ID], where={"owner": owner})
+
+    def _lease(self) -> dict[str, Any] | None:
+        """Return the ingest lease record's metadata, or None when nobody holds it."""
+        with self._guard():
+            rows = self.registry_collection.get(ids=[LEASE_ID], include=["metadatas"])
+        return dict((rows["metadatas"] or [{}])[0] or {}) if rows["ids"] else None
+
+    def _take_lease(self, owner: str) -> None:
+        """Wait until this owner holds the server's ingest lease.
+
+        Chroma's add never overwrites an existing id, so of several processes adding the lease
+        at once exactly one finds its own name in it; an expired lease is deleted only if it
+        still names the expired owner.
+        """
+        waited = False
+        while True:
+            with self._guard():
+                self.registry_collection.add(
+                    ids=[LEASE_ID],
+                    embeddings=_dummy_vectors(1),
+                    metadatas=[{"owner": owner, "expires": time.time() + LEASE_S}],
+                )
+            lease = self._lease() or {}
+            if lease.get("owner") == owner:
+                self._lease_owner, self._lease_renewed = owner, time.monotonic()
+                return
+            if float(lease.get("expires", 0)) < time.time():
+                log.warning("taking over the ingest lease of %s, which expired", lease.get("owner"))
+                with self._guard():
+                    self.registry_collection.delete(
+                        ids=[LEASE_ID], where={"owner": str(lease.get("owner", ""))}
+                    )
+                continue
+            if not waited:
+                log.warning("waiting for the ingest of %s to finish", lease.get("owner"))
+                waited = True
+            time.sleep(LEASE_POLL_S)
+
+    def keep_lease(self) -> None:
+        """Extend this process's ingest lease; ingest calls this between batches."""
+        owner = self._lease_owner
+        if owner is None or time.monotonic() - self._lease_renewed < LEASE_S / 3:
+            return
+        lease = self._lease() or {}
+        if lease.get("owner") != owner:
+            raise StoreUnavailableError(
+                "another process took over this ingest's lease on the Chroma server; "
+                "run the ingest again"
+            )
+        with self._guard():
+            self.registry_collection.update(
+                ids=[LEASE_ID], metadatas=[{"owner": owner, "expires": time.time() + LEASE_S}]
+            )
+        self._lease_renewed = time.monotonic()
 
     # -- chunks ------------------------------------------------------------------------------
 

@@ -6,9 +6,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
+
 from retrieval import KnowledgeBase
+from retrieval.store import LEASE_ID
 from tests.chroma_server import ChromaServer
 from tests.conftest import REPO_ROOT
 from tests.reliability.corpus import SETTINGS, STABLE_TOPICS, Tally, write_round
@@ -80,3 +84,51 @@ def test_readers_in_other_processes_see_whole_documents_and_new_ingests(
     print(f"server mode, {READERS} reader processes: {tally}")
     assert tally.questions >= READERS * ROUNDS
     assert tally.problems() == 0, tally.notes
+
+
+def test_ingests_from_two_processes_take_turns(
+    seeds_copy: Path, tmp_path: Path, chroma_server: ChromaServer
+) -> None:
+    kb = KnowledgeBase(seeds_dir=seeds_copy, host=chroma_server.host, port=chroma_server.port)
+    kb.ingest()
+    (seeds_copy / "launch.md").write_text("# Launch\n\nThe rocket launch is on March 12.\n")
+    env = {
+        **os.environ,
+        "QABOT_STORE__HOST": chroma_server.host,
+        "QABOT_STORE__PORT": str(chroma_server.port),
+    }
+    command = [sys.executable, "-m", "retrieval", "--seeds-dir", str(seeds_copy), "ingest"]
+    with kb.store.ingest_lock():
+        child = subprocess.Popen(
+            [*command, "--json"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stderr is not None
+        for line in child.stderr:
+            if "waiting for the ingest of" in line:
+                break
+        else:
+            raise AssertionError(f"the second ingest did not wait: {child.wait()}")
+        assert child.poll() is None
+    out, _ = child.communicate(timeout=READY_TIMEOUT_S)
+    assert child.returncode == 0
+    assert json.loads(out)["added"] == 1
+    assert "launch.md" in {s.source for s in kb.sources()}
+
+
+def test_a_killed_ingests_lease_expires(
+    seeds_copy: Path, chroma_server: ChromaServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    kb = KnowledgeBase(seeds_dir=seeds_copy, host=chroma_server.host, port=chroma_server.port)
+    kb.store.registry_collection.add(
+        ids=[LEASE_ID],
+        embeddings=[[1.0]],
+        metadatas=[{"owner": "killed-host:4242", "expires": time.time() - 1}],
+    )
+    assert kb.ingest().added == 1
+    assert "taking over the ingest lease of killed-host:4242" in caplog.text
+    assert not kb.store.registry_collection.get(ids=[LEASE_ID])["ids"]
