@@ -1,45 +1,16 @@
-"""Asking through the real discord.py client against the loopback Discord double."""
+"""bot.cogs.ask: /ask, mentions, Q&A channels and follow-ups, through the real discord.py client."""
 
 from __future__ import annotations
 
-import asyncio
+import json
 import logging
-from typing import Any
 
 import pytest
 
 from tests.bot.conftest import BotFactory, Harness, eventually
-from tests.discord_double import DiscordDouble
+from tests.bot.helpers import QUESTION, ask_by_mention, custom_ids, embeds_of, settle
 
 pytestmark = pytest.mark.timeout(60)
-
-QUESTION = "When will Petro meet Trump?"
-
-
-def embeds_of(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Return every embed of the messages, in order."""
-    return [e for m in messages for e in m["embeds"]]
-
-
-def custom_ids(message: dict[str, Any]) -> list[str]:
-    """Return the custom ids of a message's buttons."""
-    return [c["custom_id"] for row in message["components"] for c in row["components"]]
-
-
-async def settle(double: DiscordDouble, seconds: float = 0.3) -> None:
-    """Give the bot time to (wrongly) react, so a test can assert that nothing happened."""
-    await asyncio.sleep(seconds)
-
-
-async def ask_by_mention(
-    h: Harness, question: str = QUESTION, **kw: Any
-) -> tuple[dict, list[dict]]:
-    """Mention the bot with a question; return the question and the answer messages."""
-    d = h.double
-    msg = await d.user_message(d.channel_id, f"{h.mention} {question}", **kw)
-    thread_id = int(msg["id"])
-    answer = await d.wait_for(lambda: d.bot_messages(thread_id))
-    return msg, answer
 
 
 async def test_mention_is_answered_in_a_thread_with_an_embed_and_citations(
@@ -155,7 +126,6 @@ async def test_votes_are_stored_and_exported_as_jsonl(
     monkeypatch.setenv("QABOT_DISCORD__FEEDBACK_DB", str(harness.settings.discord.feedback_db))
     config = tmp_path / "settings.toml"
     assert bot.__main__.main(["--config", str(config), "export-feedback", "-o", str(out)]) == 0
-    import json
 
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(lines) == 2
@@ -238,14 +208,6 @@ async def test_a_too_long_question_gets_a_polite_sentence(harness: Harness) -> N
     assert "please keep it under" in text and not interaction.followups[0]["embeds"]
 
 
-async def test_the_bot_asks_for_no_privileged_intent_by_default(harness: Harness) -> None:
-    (identify,) = harness.double.identify_payloads
-    intents = identify["intents"]
-    for privileged in (1 << 1, 1 << 8, 1 << 15):  # members, presences, message content
-        assert not intents & privileged
-    assert intents & (1 << 9) and intents & (1 << 12)  # guild and direct messages
-
-
 async def test_an_abstention_looks_different_and_has_no_passages_button(harness: Harness) -> None:
     _, answer = await ask_by_mention(harness, "Who won the 2018 World Cup?")
     (embed,) = embeds_of(answer)
@@ -253,3 +215,22 @@ async def test_an_abstention_looks_different_and_has_no_passages_button(harness:
     assert [f["name"] for f in embed["fields"]] == ["Closest documents"]
     passages_button = answer[-1]["components"][0]["components"][0]
     assert passages_button["disabled"] is True
+
+
+async def test_the_rate_limit_note_is_sent_once_per_window(start_bot: BotFactory) -> None:
+    h = await start_bot(rate_limit_count=1, open_threads=False)
+    d = h.double
+    for _ in range(4):
+        await d.user_message(d.channel_id, f"{h.mention} {QUESTION}")
+    await d.wait_for(lambda: len(d.bot_messages(d.channel_id)) >= 2)
+    await settle(d, 0.3)
+    assert len(d.bot_messages(d.channel_id)) == 2  # one answer, one note; no note per message
+
+
+async def test_every_message_in_a_qa_channel_is_a_question(start_bot: BotFactory, double) -> None:
+    h = await start_bot(qa_channels=[double.channel_id], open_threads=False)
+    d = h.double
+    msg = await d.user_message(d.channel_id, QUESTION)  # no mention
+    (answer,) = await d.wait_for(lambda: d.bot_messages(d.channel_id))
+    assert str(answer["message_reference"]["message_id"]) == msg["id"]
+    assert h.bot.intents.message_content  # Q&A channels need the message-content intent

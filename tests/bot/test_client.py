@@ -1,18 +1,17 @@
-"""Long answers, a dropped gateway, REST rate limits and long reindexes."""
+"""bot.client: long answers, a dropped gateway, REST rate limits, command sync and intents."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
-import time
 from typing import Any
 
 import pytest
 
 from bot import render
-from retrieval import Answer, IngestReport, KnowledgeBase
+from retrieval import Answer, KnowledgeBase
 from tests.bot.conftest import BotFactory, Harness
-from tests.bot.test_asking import QUESTION, ask_by_mention, settle
+from tests.bot.helpers import QUESTION, ask_by_mention, settle
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -38,21 +37,6 @@ class LongAnswers:
             for i in range(260)
         )
         return dataclasses.replace(base, text=text, citations=citations)
-
-
-class SlowIngest:
-    """The real knowledge base, with an ingest that holds its worker thread for a while."""
-
-    def __init__(self, kb: KnowledgeBase, seconds: float) -> None:
-        self.kb = kb
-        self.seconds = seconds
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.kb, name)
-
-    def ingest(self, **kw: Any) -> IngestReport:
-        time.sleep(self.seconds)  # blocking on purpose: it must not stall the event loop
-        return self.kb.ingest(**kw)
 
 
 def embed_size(embed: dict[str, Any]) -> int:
@@ -121,52 +105,6 @@ async def test_a_rest_429_is_retried_after_retry_after_and_delivered_once(harnes
     assert posts[0].body["nonce"] == posts[1].body["nonce"]
 
 
-async def test_reindex_is_refused_without_manage_server(harness: Harness) -> None:
-    d = harness.double
-    refused = await d.slash("reindex", user="alice")
-    await d.wait_for(lambda: refused.callbacks)
-    data = refused.callbacks[0]["body"]["data"]
-    assert data["flags"] & 64 and "Manage Server" in data["content"]
-    await settle(d, 0.1)
-    assert refused.followups == []
-
-
-async def test_reindex_by_a_moderator_reports_counts_and_keeps_the_bot_responsive(
-    start_bot: BotFactory, kb, double
-) -> None:
-    double.heartbeat_ms = 100
-    h = await start_bot(SlowIngest(kb, 1.5), ingest_on_start=False, open_threads=False)
-    d = h.double
-    started = time.perf_counter()
-    reindex = await d.slash("reindex", user="mod")
-    await d.wait_for(lambda: reindex.callbacks)
-    assert reindex.callbacks[0]["body"]["type"] == 5
-    # While the index is being rebuilt in a worker thread, questions are still answered...
-    await d.user_message(d.channel_id, f"{h.mention} {QUESTION}")
-    await d.wait_for(lambda: d.bot_messages(d.channel_id))
-    assert not reindex.followups
-    await d.wait_for(lambda: reindex.followups)
-    # ...and heartbeats went on.
-    during = [t for t in d.heartbeats if started < t < started + 1.5]
-    assert len(during) >= 5
-    text = reindex.followups[0]["content"]
-    assert text.startswith("Index updated: 0 added, 0 updated, 2 unchanged")
-
-
-async def test_sources_and_help(harness: Harness) -> None:
-    d = harness.double
-    sources = await d.slash("sources")
-    await d.wait_for(lambda: sources.followups)
-    embed = sources.followups[0]["embeds"][0]
-    assert embed["title"].startswith("2 documents,")
-    assert "petro-trump-white-house-meeting.txt" in embed["description"]
-    assert re.search(r"— \d+ chunks", embed["description"])
-    helped = await d.slash("help")
-    await d.wait_for(lambda: helped.callbacks)
-    data = helped.callbacks[0]["body"]["data"]
-    assert data["flags"] & 64 and "/ask" in data["embeds"][0]["description"]
-
-
 async def test_commands_sync_to_the_development_guild(start_bot: BotFactory, double) -> None:
     await start_bot(dev_guild_id=double.guild_id)
     puts = [r.path for r in double.requests if r.method == "PUT"]
@@ -176,30 +114,9 @@ async def test_commands_sync_to_the_development_guild(start_bot: BotFactory, dou
     await double.wait_for(lambda: interaction.followups)
 
 
-async def test_the_rate_limit_note_is_sent_once_per_window(start_bot: BotFactory) -> None:
-    h = await start_bot(rate_limit_count=1, open_threads=False)
-    d = h.double
-    for _ in range(4):
-        await d.user_message(d.channel_id, f"{h.mention} {QUESTION}")
-    await d.wait_for(lambda: len(d.bot_messages(d.channel_id)) >= 2)
-    await settle(d, 0.3)
-    assert len(d.bot_messages(d.channel_id)) == 2  # one answer, one note; no note per message
-
-
-async def test_a_configured_role_may_reindex(start_bot: BotFactory, double) -> None:
-    await start_bot(reindex_roles=[double.helper_role])
-    allowed = await double.slash("reindex", user="bob")
-    await double.wait_for(lambda: allowed.followups)
-    assert allowed.followups[0]["content"].startswith("Index updated:")
-    refused = await double.slash("reindex", user="alice")
-    await double.wait_for(lambda: refused.callbacks)
-    assert "Manage Server" in refused.callbacks[0]["body"]["data"]["content"]
-
-
-async def test_every_message_in_a_qa_channel_is_a_question(start_bot: BotFactory, double) -> None:
-    h = await start_bot(qa_channels=[double.channel_id], open_threads=False)
-    d = h.double
-    msg = await d.user_message(d.channel_id, QUESTION)  # no mention
-    (answer,) = await d.wait_for(lambda: d.bot_messages(d.channel_id))
-    assert str(answer["message_reference"]["message_id"]) == msg["id"]
-    assert h.bot.intents.message_content  # Q&A channels need the message-content intent
+async def test_the_bot_asks_for_no_privileged_intent_by_default(harness: Harness) -> None:
+    (identify,) = harness.double.identify_payloads
+    intents = identify["intents"]
+    for privileged in (1 << 1, 1 << 8, 1 << 15):  # members, presences, message content
+        assert not intents & privileged
+    assert intents & (1 << 9) and intents & (1 << 12)  # guild and direct messages

@@ -1,0 +1,86 @@
+"""bot.cogs.admin: /reindex, /sources and /help."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pytest
+
+from retrieval import IngestReport, KnowledgeBase
+from tests.bot.conftest import BotFactory, Harness
+from tests.bot.helpers import QUESTION, settle
+
+pytestmark = pytest.mark.timeout(60)
+
+
+class SlowIngest:
+    """The real knowledge base, with an ingest that holds its worker thread for a while."""
+
+    def __init__(self, kb: KnowledgeBase, seconds: float) -> None:
+        self.kb = kb
+        self.seconds = seconds
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.kb, name)
+
+    def ingest(self, **kw: Any) -> IngestReport:
+        time.sleep(self.seconds)  # blocking on purpose: it must not stall the event loop
+        return self.kb.ingest(**kw)
+
+
+async def test_reindex_is_refused_without_manage_server(harness: Harness) -> None:
+    d = harness.double
+    refused = await d.slash("reindex", user="alice")
+    await d.wait_for(lambda: refused.callbacks)
+    data = refused.callbacks[0]["body"]["data"]
+    assert data["flags"] & 64 and "Manage Server" in data["content"]
+    await settle(d, 0.1)
+    assert refused.followups == []
+
+
+async def test_reindex_by_a_moderator_reports_counts_and_keeps_the_bot_responsive(
+    start_bot: BotFactory, kb, double
+) -> None:
+    double.heartbeat_ms = 100
+    h = await start_bot(SlowIngest(kb, 1.5), ingest_on_start=False, open_threads=False)
+    d = h.double
+    started = time.perf_counter()
+    reindex = await d.slash("reindex", user="mod")
+    await d.wait_for(lambda: reindex.callbacks)
+    assert reindex.callbacks[0]["body"]["type"] == 5
+    # While the index is being rebuilt in a worker thread, questions are still answered...
+    await d.user_message(d.channel_id, f"{h.mention} {QUESTION}")
+    await d.wait_for(lambda: d.bot_messages(d.channel_id))
+    assert not reindex.followups
+    await d.wait_for(lambda: reindex.followups)
+    # ...and heartbeats went on.
+    during = [t for t in d.heartbeats if started < t < started + 1.5]
+    assert len(during) >= 5
+    text = reindex.followups[0]["content"]
+    assert text.startswith("Index updated: 0 added, 0 updated, 2 unchanged")
+
+
+async def test_a_configured_role_may_reindex(start_bot: BotFactory, double) -> None:
+    await start_bot(reindex_roles=[double.helper_role])
+    allowed = await double.slash("reindex", user="bob")
+    await double.wait_for(lambda: allowed.followups)
+    assert allowed.followups[0]["content"].startswith("Index updated:")
+    refused = await double.slash("reindex", user="alice")
+    await double.wait_for(lambda: refused.callbacks)
+    assert "Manage Server" in refused.callbacks[0]["body"]["data"]["content"]
+
+
+async def test_sources_and_help(harness: Harness) -> None:
+    d = harness.double
+    sources = await d.slash("sources")
+    await d.wait_for(lambda: sources.followups)
+    embed = sources.followups[0]["embeds"][0]
+    assert embed["title"].startswith("2 documents,")
+    assert "petro-trump-white-house-meeting.txt" in embed["description"]
+    assert re.search(r"— \d+ chunks", embed["description"])
+    helped = await d.slash("help")
+    await d.wait_for(lambda: helped.callbacks)
+    data = helped.callbacks[0]["body"]["data"]
+    assert data["flags"] & 64 and "/ask" in data["embeds"][0]["description"]
