@@ -39,6 +39,7 @@ class _Pending:
     records: list[DocumentRecord] = field(default_factory=list)
     embed: list[Chunk] = field(default_factory=list)
     relabel: list[Chunk] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
 
 
 def adopt_legacy_chunks(store: VectorStore) -> None:
@@ -131,21 +132,21 @@ def _flush(
     indexed: dict[str, tuple[str, list[str]]],
     progress: Progress | None,
 ) -> int:
-    """Write, register, then drop the superseded chunks of the pending documents.
+    """Write, swap the registry records, then drop the chunks nobody names any more.
 
     Returns the number of chunks deleted.
     """
-    if not pending.records:
+    if not pending.records and not pending.removed:
         return 0
     write_chunks(store, embedder, pending.embed, progress)
     store.update_metadata(pending.relabel)
-    store.register(pending.records)  # the swap: readers move to the new chunks here
-    stale = []
+    store.register(pending.records, pending.removed)  # the swap: readers move on here
+    stale = [cid for source in pending.removed for cid in indexed[source][1]]
     for record in pending.records:
         keep = set(record.chunk_ids)
         stale += [cid for cid in indexed.get(record.source, ("", []))[1] if cid not in keep]
     store.delete(stale)  # register() bumped the version, so readers already moved on
-    pending.records, pending.embed, pending.relabel = [], [], []
+    pending.records, pending.embed, pending.relabel, pending.removed = [], [], [], []
     return len(stale)
 
 
@@ -182,14 +183,9 @@ def ingest(
         indexed = indexed_documents(store)
         new, changed, unchanged, removed = plan(loaded.documents, indexed)
         chunks_removed = 0
-        if removed:
-            store.unregister(removed)
-            gone = [cid for source in removed for cid in indexed[source][1]]
-            store.delete(gone)
-            chunks_removed += len(gone)
+        pending = _Pending(removed=removed)  # removed documents leave with the first swap
         chunker = Chunker(settings.chunking.chunk_size, settings.chunking.chunk_overlap)
         stored = store.all_metadatas() if new or changed else {}
-        pending = _Pending()
         work = []
         for doc in new + changed:
             chunks = chunker.split(doc)

@@ -50,7 +50,8 @@ MAX_COLLECTION_NAME = 63  # Chroma's limit on collection names
 DOC_PREFIX = "doc:"  # registry ids of document records are DOC_PREFIX + source
 VERSION_ID = "meta:version"  # registry id of the record whose token changes with every change
 REGISTRY_DIM = 1  # Chroma wants a vector for every record; registry records need none
-READ_ATTEMPTS = 5  # reads retried while writers keep moving the version; then served as read
+READ_ATTEMPTS = 8  # reads retried while writers keep moving the version; then served as read
+READ_BACKOFF_S = 0.01  # pause before retry n is n times this (0.21 s in all)
 INGEST_LOCK_FILE = "qabot-ingest.lock"  # in persist_dir: one embedded ingest at a time
 LEASE_ID = "meta:ingest-lease"  # registry id of the record naming the server's running ingest
 LEASE_S = 60.0  # a lease not renewed for this long (its ingest was killed) may be taken over
@@ -268,12 +269,15 @@ class VectorStore:
         self._cache = fresh
         return fresh
 
-    def register(self, records: Sequence[DocumentRecord]) -> None:
-        """Make these records live (each replaces its document's old one), then bump the version.
+    def register(self, records: Sequence[DocumentRecord], removed: Sequence[str] = ()) -> None:
+        """Take ``removed`` out and make ``records`` live, then bump the version once.
 
-        Every chunk a record names must already be written.
+        Each record replaces its document's old one; every chunk it names must already be written.
         """
         with self._guard():
+            for i in range(0, len(removed), WRITE_BATCH):
+                batch_ids = [DOC_PREFIX + s for s in removed[i : i + WRITE_BATCH]]
+                self.registry_collection.delete(ids=batch_ids)
             for i in range(0, len(records), WRITE_BATCH):
                 batch = records[i : i + WRITE_BATCH]
                 self.registry_collection.upsert(
@@ -294,11 +298,7 @@ class VectorStore:
 
     def unregister(self, sources: Sequence[str]) -> None:
         """Take these documents out of the registry, then bump the version."""
-        with self._guard():
-            for i in range(0, len(sources), WRITE_BATCH):
-                batch = sources[i : i + WRITE_BATCH]
-                self.registry_collection.delete(ids=[DOC_PREFIX + s for s in batch])
-        self.bump_version()
+        self.register([], removed=sources)
 
     def consistent(self, read: Callable[[], T]) -> T:
         """Run ``read`` until the version is the same before and after it, and return its result.
@@ -310,11 +310,12 @@ class VectorStore:
 
     def _read(self, read: Callable[[Registry], T]) -> T:
         """Run ``read`` with the current registry until no writer moved the version meanwhile."""
-        for _ in range(READ_ATTEMPTS - 1):
+        for attempt in range(READ_ATTEMPTS - 1):
             before = self.version()
             result = read(self.registry(before))
             if self.version() == before:
                 return result
+            time.sleep(READ_BACKOFF_S * attempt)  # let a burst of writes pass
         log.warning("the index kept changing during %d reads; serving the last", READ_ATTEMPTS)
         return read(self.registry())
 

@@ -29,7 +29,7 @@ KILL_JITTER_S = 0.02  # the kill lands up to this long after the announced step 
 VECTOR_MIN_COSINE = 0.95  # int8 ONNX vectors depend a little on their batch (~0.99 apart)
 TOPICS = ("amber", "birch", "cobalt", "dune", "ember", "fjord", "garnet", "heron")
 FIRST_STEPS = 50  # the write steps of a first ingest of TOPICS
-UPDATE_STEPS = 30  # the write steps of the update that write_update makes
+UPDATE_STEPS = 27  # the write steps of the update that write_update makes
 
 
 def write_first(seeds: Path) -> None:
