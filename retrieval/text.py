@@ -12,7 +12,10 @@ from bm25s.stopwords import STOPWORDS_EN
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 # A sentence ends at ., ! or ? before a capital, or at a line break, except a line break followed
 # by a lower-case word: that is a hard-wrapped line (licences, reports), not a new sentence.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n(?![ \t]*[a-z])")
+# A sentence ends after . ! or ? and any closing quote or bracket, before a capital or digit.
+_SENTENCE_END = re.compile(
+    r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n(?![ \t]*[a-z])"
+)
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 QUESTION_WORDS = frozenset(
     [
