@@ -44,10 +44,13 @@ questions = st.one_of(
 )
 
 
+FUZZ_SCALE = int(os.environ.get("FUZZ_SCALE", "1"))  # FUZZ_SCALE=20 for a long run
+
+
 def fuzz(examples: int) -> settings:
     """Return hypothesis settings: few examples, no deadline, no example database in the repo."""
     return settings(
-        max_examples=examples,
+        max_examples=examples * FUZZ_SCALE,
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture],
