@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 EXTENSIONS = ("bot.cogs.ask", "bot.cogs.admin")  # loaded in this order in setup_hook
 DISCORD_API_BASE = "https://discord.com/api/v10"
+DISCORD_GATEWAY = yarl.URL("wss://gateway.discord.gg/")
 WARM_UP_QUESTION = "warm up the search"  # any words: the answer is discarded
 KB_WORKERS = 2  # worker threads for retrieval; the event loop never waits on the model
 T = TypeVar("T")
@@ -31,8 +32,8 @@ T = TypeVar("T")
 def configure_endpoints(api_base: str, gateway_url: str) -> None:
     """Point discord.py's REST, webhook and gateway traffic at the configured URLs."""
     discord.http.Route.BASE = api_base.rstrip("/") if api_base else DISCORD_API_BASE
-    if gateway_url:
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+    gateway = yarl.URL(gateway_url) if gateway_url else DISCORD_GATEWAY
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
 
 
 def build_intents(settings: BotSettings) -> discord.Intents:
@@ -118,6 +119,13 @@ class QABot(commands.Bot):
         else:
             synced = await self.tree.sync()
             log.info("synced %d slash commands globally", len(synced))
+
+    async def on_connect(self) -> None:
+        """Keep resumes on the configured gateway instead of the resume URL in READY."""
+        # Discord's READY names a resume_gateway_url; behind a proxy or with a local double, the
+        # bot must not wander off to another host when it resumes.
+        if self.settings.discord.gateway_url and self.ws is not None:
+            self.ws.gateway = yarl.URL(self.settings.discord.gateway_url)
 
     async def on_ready(self) -> None:
         """Log who we are and where."""

@@ -120,3 +120,14 @@ async def test_the_bot_asks_for_no_privileged_intent_by_default(harness: Harness
     for privileged in (1 << 1, 1 << 8, 1 << 15):  # members, presences, message content
         assert not intents & privileged
     assert intents & (1 << 9) and intents & (1 << 12)  # guild and direct messages
+
+
+async def test_resumes_stay_on_the_configured_gateway(start_bot: BotFactory, double) -> None:
+    # READY names another host for resuming; a bot behind a proxy or a double must not go there.
+    double.resume_gateway_url = "ws://127.0.0.1:9/elsewhere"  # loopback, nothing listens
+    h = await start_bot()
+    await double.drop_gateway(code=4000)
+    await double.wait_for(lambda: double.resumes == 1, timeout=15)
+    assert double.identifies == 1
+    _, answer = await ask_by_mention(h)
+    assert answer

@@ -159,6 +159,7 @@ class DiscordDouble:
         self.interactions: dict[str, Interaction] = {}
         self.commands: dict[str, dict[str, Any]] = {}
         self.rate_limits: list[RateLimitRule] = []
+        self.resume_gateway_url = ""  # what READY names for resuming; empty = the gateway itself
         self.heartbeat_ms = HEARTBEAT_MS
         self.heartbeats: list[float] = []  # perf_counter of each heartbeat received
         self.gateway_errors: list[str] = []  # payloads that break Discord's documented shapes
@@ -285,7 +286,7 @@ class DiscordDouble:
                 "guilds": [{"id": str(self.guild_id), "unavailable": True}],
                 "session_id": self.session_id,
                 "session_type": "normal",
-                "resume_gateway_url": self.gateway_url,
+                "resume_gateway_url": self.resume_gateway_url or self.gateway_url,
                 "application": {"id": str(self.app_id), "flags": 0},
                 "private_channels": [],
                 "relationships": [],
