@@ -212,7 +212,15 @@ class Ask(commands.Cog):
         answer_id = new_answer_id()
         # Store while sending: nobody can click the buttons before the message exists.
         saving = asyncio.create_task(self.remember(answer_id, asked, answer, channel_id))
-        sent = await self.send_answer(target, answer, answer_id, reference)
+        try:
+            sent = await self.send_answer(target, answer, answer_id, reference)
+        except discord.HTTPException as exc:
+            # Usually a missing permission (Send Messages in Threads, Embed Links); the log says
+            # which, since the bot cannot tell the user where it cannot write.
+            log.warning("could not send the answer in channel %s: %s", channel_id, exc)
+            self.log_question(asked, answer, started, "send_failed", answer_id)
+            await saving
+            return
         await saving
         await self.bot.run_blocking(self.bot.feedback.add_messages, answer_id, sent)
         self.log_question(asked, answer, started, "answered", answer_id)

@@ -131,3 +131,18 @@ async def test_resumes_stay_on_the_configured_gateway(start_bot: BotFactory, dou
     assert double.identifies == 1
     _, answer = await ask_by_mention(h)
     assert answer
+
+
+async def test_a_refused_send_is_logged_in_one_line(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    d = harness.double
+    d.refuse_next("POST", r"^/channels/\d+/messages$", status=403)
+    with caplog.at_level("WARNING", logger="bot"):
+        msg = await d.user_message(d.channel_id, f"{harness.mention} {QUESTION}")
+        await d.wait_for(lambda: any(r.status == 403 for r in d.requests))
+        await settle(d, 0.2)
+    assert d.bot_messages(int(msg["id"])) == []
+    warnings = [r.getMessage() for r in caplog.records if r.name.startswith("bot")]
+    assert any("could not send the answer" in w and "403" in w for w in warnings)
+    assert not any(r.exc_info for r in caplog.records)

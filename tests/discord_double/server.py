@@ -112,6 +112,7 @@ class RateLimitRule:
     pattern: re.Pattern[str]
     retry_after: float
     remaining: int = 1
+    status: int = 429  # or, say, 403 to refuse the request outright
 
 
 class DiscordDouble:
@@ -487,6 +488,10 @@ class DiscordDouble:
         """Answer the next request matching ``method`` and the path regex with a 429."""
         self.rate_limits.append(RateLimitRule(method, re.compile(pattern), retry_after))
 
+    def refuse_next(self, method: str, pattern: str, status: int = 403) -> None:
+        """Answer the next matching request with an error, such as Missing Permissions."""
+        self.rate_limits.append(RateLimitRule(method, re.compile(pattern), 0.0, status=status))
+
     def bot_messages(self, channel_id: int | None = None) -> list[dict[str, Any]]:
         """Return the messages the bot created, optionally only in one channel or thread."""
         return [m for m in self.created if channel_id is None or int(m["channel_id"]) == channel_id]
@@ -589,6 +594,9 @@ class DiscordDouble:
             for rule in self.rate_limits:
                 if rule.remaining and rule.method == method and rule.pattern.search(path):
                     rule.remaining -= 1
+                    if rule.status != 429:
+                        message = {"message": "Missing Permissions", "code": 50013}
+                        return json_response(message, rule.status)
                     return self.too_many_requests(rule.retry_after)
             return await handler(request, match.groupdict(), body)
         self.unknown_routes.append(f"{request.method} {path}")
