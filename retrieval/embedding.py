@@ -62,7 +62,7 @@ def pick_device(device: str) -> str:
 
 
 def _load_onnx(settings: EmbeddingSettings, path: str) -> Encoder:
-    """Return the ONNX Runtime encoder, exporting the installed model on first use."""
+    """Return the ONNX Runtime or OpenVINO encoder, exporting the installed model on first use."""
     from retrieval.onnx_backend import OnnxEncoder, ensure_onnx_model
 
     model_dir = Path(path)
@@ -74,8 +74,9 @@ def _load_onnx(settings: EmbeddingSettings, path: str) -> Encoder:
     onnx_path = ensure_onnx_model(
         model_dir, settings.cache_dir, quantized=settings.backend == "onnx-int8"
     )
+    runtime = "openvino" if settings.backend == "openvino" else "onnxruntime"
     try:
-        return OnnxEncoder(model_dir, onnx_path)
+        return OnnxEncoder(model_dir, onnx_path, runtime)
     except (OSError, ValueError, RuntimeError) as exc:
         raise ModelLoadError(f"cannot load ONNX model {str(onnx_path)!r}: {exc}") from None
 

@@ -32,13 +32,14 @@ def embed(backend: str, cache: Path) -> np.ndarray:
     return Embedder(settings.embedding).encode(TEXTS)
 
 
-def test_int8_vectors_match_the_torch_model(cache: Path) -> None:
+@pytest.mark.parametrize(("backend", "floor"), [("onnx-int8", 0.97), ("openvino", 0.999)])
+def test_fast_backends_match_the_torch_model(backend: str, floor: float, cache: Path) -> None:
     reference = embed("torch", cache)
-    vectors = embed("onnx-int8", cache)
+    vectors = embed(backend, cache)
     assert vectors.shape == reference.shape == (len(TEXTS), 384)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     agreement = np.sum(vectors * reference, axis=1)
-    assert agreement.min() >= 0.97
+    assert agreement.min() >= floor
     # The questions find the same passages as with the torch model.
     questions, passages = vectors[3:], vectors[:3]
     assert list(np.argmax(questions @ passages.T, axis=1)) == [0, 1]
