@@ -32,6 +32,7 @@ import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import ChromaError
 from langchain_chroma import Chroma
 
 from retrieval.chunking import Chunk
@@ -189,13 +190,13 @@ class VectorStore:
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
-        """Turn a failure to reach a Chroma server into StoreUnavailableError."""
+        """Turn a Chroma server failure or an embedded Chroma error into StoreUnavailableError."""
         try:
             yield
         except RetrievalError:
             raise
         except Exception as exc:
-            if not self.settings.host:
+            if not self.settings.host and not isinstance(exc, ChromaError):
                 raise
             log.warning("%s failed: %s: %s", self.location, type(exc).__name__, exc)
             raise StoreUnavailableError(
