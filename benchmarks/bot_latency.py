@@ -192,13 +192,14 @@ at a time by @mention with the default settings: the bot opens a thread on each 
 searches, then posts the cited embed in it. The real discord.py client, the real KnowledgeBase
 ({model}, {backend} backend, on CPU; Chroma; BM25) and the double all run on the same machine.
 Right after each answer, the same question is timed through KnowledgeBase.ask alone; the paired
-difference is the bot's own share: Discord round trips, the thread, rendering, storing.
+difference is the bot's own share: Discord round trips, the thread, rendering, storing. On a busy
+machine the difference's tail measures the noise more than the bot; its median is the robust figure.
 
 - Machine: {machine()}.
 - Load average (1 min) before / after the run: {load}. The machine is shared with other work,
   which can inflate the figures; rerun on a quiet machine to compare changes.
-- Questions: {len(BASE_QUESTIONS)} base questions in {len(FRAMES)} phrasings, one in five not
-  covered by the documents (those abstain, which is cheaper).
+- Questions: {len(BASE_QUESTIONS)} base questions in {len(FRAMES)} phrasings, one in five
+  not covered by the documents (those abstain, which is cheaper).
 
 | path | p50 ms | p95 ms | mean ms | max ms |
 |---|---:|---:|---:|---:|
