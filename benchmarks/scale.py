@@ -53,7 +53,7 @@ def make_sentence(rng: np.random.Generator, words: list[str], ranks: np.ndarray)
     return text[0].upper() + text[1:] + "."
 
 
-def write_corpus(folder: Path, chunks: int, rng: np.random.Generator) -> list[str]:
+def write_corpus(folder: Path, chunks: int, rng: np.random.Generator, questions: int) -> list[str]:
     """Write documents that split into about ``chunks`` chunks; return sample sentences."""
     words = make_words(rng)
     ranks = 1 / np.arange(1, len(words) + 1)
@@ -65,7 +65,7 @@ def write_corpus(folder: Path, chunks: int, rng: np.random.Generator) -> list[st
         for _ in range(CHUNKS_PER_DOCUMENT):
             sentences = [make_sentence(rng, words, ranks) for _ in range(SENTENCES_PER_CHUNK)]
             paragraphs.append(" ".join(sentences))
-            if rng.random() < 0.01:
+            if rng.random() < min(1.0, 2 * questions / chunks):
                 samples.append(sentences[int(rng.integers(len(sentences)))])
         (folder / f"doc-{d:05d}.txt").write_text(f"Document {d}\n\n" + "\n\n".join(paragraphs))
     return samples
@@ -106,7 +106,7 @@ def run_size(chunks: int, questions: int) -> dict[str, Any]:
     rng = np.random.default_rng(SEED)
     with tempfile.TemporaryDirectory(prefix="qabot-scale-") as tmp:
         root = Path(tmp)
-        samples = write_corpus(root / "docs", chunks, rng)
+        samples = write_corpus(root / "docs", chunks, rng, questions)
         kb = KnowledgeBase(
             seeds_dir=root / "docs",
             persist_dir=root / "chroma",

@@ -5,7 +5,7 @@ A held-out fraction of the articles is left out of the index; their questions me
 Every question also falls into a fixed "tune" or "test" part by a hash of its id, so tuning can
 look at one part and report the other untouched.
 
->>> report = evaluate("tests/data/squad-slice.json", max_questions=20)
+>>> report = evaluate("tests/data/squad-v2-dev-slice.json", max_questions=20)
 >>> 0.0 <= report.parts["all"].hit_at_1 <= 1.0
 True
 """
