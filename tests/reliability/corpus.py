@@ -121,18 +121,6 @@ def check_sources(tally: Tally, sources: Iterable[Any]) -> None:
             tally.note(f"sources() lists {source(topic)} with {chunks} chunks")
 
 
-def ask_and_check(kb: Any, tally: Tally, topic: str) -> None:
-    """Ask about ``topic`` and check the answer's passages and the sources list."""
-    tally.questions += 1
-    try:
-        answer = kb.ask(question(topic))
-        check_passages(tally, answer.passages, source(topic))
-        check_sources(tally, kb.sources())
-    except Exception as exc:  # noqa: BLE001 - every failure is counted, none may happen
-        tally.failures += 1
-        tally.note(f"{type(exc).__name__}: {exc}")
-
-
 def remember_question_vectors(kb: Any) -> None:
     """Make ``kb`` embed each single question once, so a reader loop asks many times a second.
 
