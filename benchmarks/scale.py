@@ -162,8 +162,11 @@ def main() -> int:
             [sys.executable, __file__, "--one", str(size), "--questions", str(args.questions)],
             capture_output=True,
             text=True,
-            check=True,
+            check=False,
         )
+        if done.returncode != 0:
+            print(f"{size}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
+            continue
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(f"{size}: {rows[-1]}", file=sys.stderr)
     print(

@@ -93,28 +93,40 @@ class AnswerComposer:
         the question's key terms found in one sentence. Either signal alone confuses a question
         on a neighbouring topic with an answerable one; together they separate them well.
         """
+        terms = key_terms(searched)
+        overlaps = [lexical_overlap(terms, text) for _, _, text in self.sentences(passages)]
+        return self._support(passages, overlaps)
+
+    def _support(self, passages: Sequence[Passage], overlaps: Sequence[float]) -> float:
+        """Combine the best similarity with the best sentence's term overlap."""
         if not passages:
             return -1.0
-        terms = key_terms(searched)
-        coverage = max(
-            (lexical_overlap(terms, text) for _, _, text in self.sentences(passages)), default=0.0
-        )
         top = max(p.score for p in passages)
-        return top + self.settings.support_coverage * coverage
+        return top + self.settings.support_coverage * max(overlaps, default=0.0)
 
     def candidates(
         self, question_vector: np.ndarray, terms: Sequence[str], passages: Sequence[Passage]
     ) -> list[Candidate]:
         """Split the top passages into sentences and score each against the question."""
         pieces = self.sentences(passages)
-        if not pieces:
+        overlaps = [lexical_overlap(terms, text) for _, _, text in pieces]
+        return self._score(question_vector, pieces, overlaps)
+
+    def _score(
+        self,
+        question_vector: np.ndarray,
+        pieces: Sequence[tuple[int, int, str]],
+        overlaps: Sequence[float],
+    ) -> list[Candidate]:
+        """Score sentences; only the few with most question terms are run through the model."""
+        ranked = sorted(
+            zip(pieces, overlaps, strict=True),
+            key=lambda item: item[1] - RANK_WEIGHT * item[0][0],
+            reverse=True,
+        )[:SENTENCES_EMBEDDED]
+        if not ranked:
             return []
-        if len(pieces) > SENTENCES_EMBEDDED:
-            pieces.sort(
-                key=lambda p: lexical_overlap(terms, p[2]) - RANK_WEIGHT * p[0], reverse=True
-            )
-            pieces = pieces[:SENTENCES_EMBEDDED]
-        vectors = self.embedder.encode([p[2] for p in pieces])
+        vectors = self.embedder.encode([piece[2] for piece, _ in ranked])
         semantic = vectors @ question_vector
         return [
             Candidate(
@@ -122,10 +134,10 @@ class AnswerComposer:
                 start=start,
                 text=text,
                 score=(1 - LEXICAL_WEIGHT) * float(sim)
-                + LEXICAL_WEIGHT * lexical_overlap(terms, text)
+                + LEXICAL_WEIGHT * overlap
                 - RANK_WEIGHT * index,
             )
-            for (index, start, text), sim in zip(pieces, semantic, strict=True)
+            for ((index, start, text), overlap), sim in zip(ranked, semantic, strict=True)
         ]
 
     def compose(
@@ -138,13 +150,14 @@ class AnswerComposer:
         """Return an answer built from ``passages``, or an abstention when they do not cover it."""
         searched = searched or question
         top = max((p.score for p in passages), default=0.0)
-        if (
-            not passages
-            or top < self.settings.min_score
-            or self.support(passages, searched) < self.settings.min_support
-        ):
+        if not passages or top < self.settings.min_score:
             return abstain(question, passages, self.settings.suggestions, searched)
-        scored = self.candidates(question_vector, key_terms(searched), passages)
+        terms = key_terms(searched)
+        pieces = self.sentences(passages)
+        overlaps = [lexical_overlap(terms, text) for _, _, text in pieces]
+        if self._support(passages, overlaps) < self.settings.min_support:
+            return abstain(question, passages, self.settings.suggestions, searched)
+        scored = self._score(question_vector, pieces, overlaps)
         if not scored:
             return abstain(question, passages, self.settings.suggestions, searched)
         scored.sort(key=lambda c: c.score, reverse=True)

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 MODEL_KEY = "embedding_model"  # collection metadata: the model the vectors came from
 DIMENSION_KEY = "embedding_dim"  # collection metadata: the length of those vectors
 VERSION_KEY = "index_version"  # collection metadata of stores written before the registry
+READ_PAGE = 5000  # rows per Chroma read of the whole collection; SQLite caps query variables
 WRITE_BATCH = 1000  # rows per Chroma write; the server caps request sizes
 REGISTRY_SUFFIX = "_documents"  # the registry collection is named <collection>_documents
 MAX_COLLECTION_NAME = 63  # Chroma's limit on collection names
@@ -438,16 +439,28 @@ class VectorStore:
             for i in range(0, len(ids), WRITE_BATCH):
                 self.collection.delete(ids=list(ids[i : i + WRITE_BATCH]))
 
+    def _get_all(self, include: Any) -> dict[str, list[Any]]:
+        """Read every row of the chunk collection, in pages: SQLite caps one query's variables."""
+        rows: dict[str, list[Any]] = {"ids": [], "documents": [], "metadatas": []}
+        while True:
+            with self._guard():
+                page = self.collection.get(
+                    include=include, limit=READ_PAGE, offset=len(rows["ids"])
+                )
+            rows["ids"] += page["ids"]
+            rows["documents"] += page["documents"] or []
+            rows["metadatas"] += page["metadatas"] or []
+            if len(page["ids"]) < READ_PAGE:
+                return rows
+
     def ids(self) -> set[str]:
         """Return the id of every stored chunk, live or not."""
-        with self._guard():
-            return set(self.collection.get(include=[])["ids"])
+        return set(self._get_all([])["ids"])
 
     def all_metadatas(self) -> dict[str, dict[str, Any]]:
         """Return every stored chunk's metadata by id, live or not."""
-        with self._guard():
-            rows = self.collection.get(include=["metadatas"])
-        return {i: dict(m or {}) for i, m in zip(rows["ids"], rows["metadatas"] or [], strict=True)}
+        rows = self._get_all(["metadatas"])
+        return {i: dict(m or {}) for i, m in zip(rows["ids"], rows["metadatas"], strict=True)}
 
     def metadatas(self) -> dict[str, dict[str, Any]]:
         """Return every live chunk's metadata by id."""
@@ -461,13 +474,10 @@ class VectorStore:
         """Return every live chunk with its text and metadata."""
 
         def read(registry: Registry) -> list[StoredChunk]:
-            with self._guard():
-                rows = self.collection.get(include=["documents", "metadatas"])
+            rows = self._get_all(["documents", "metadatas"])
             return [
                 StoredChunk(i, d or "", dict(m or {}))
-                for i, d, m in zip(
-                    rows["ids"], rows["documents"] or [], rows["metadatas"] or [], strict=True
-                )
+                for i, d, m in zip(rows["ids"], rows["documents"], rows["metadatas"], strict=True)
                 if registry.is_live(i)
             ]
 
