@@ -26,6 +26,7 @@ DISCORD_API_BASE = "https://discord.com/api/v10"
 DISCORD_GATEWAY = yarl.URL("wss://gateway.discord.gg/")
 WARM_UP_QUESTION = "warm up the search"  # any words: the answer is discarded
 KB_WORKERS = 2  # worker threads for retrieval; the event loop never waits on the model
+STREAM_WORKERS = 8  # llm mode: answers generated at once; their threads mostly wait on the model
 T = TypeVar("T")
 
 
@@ -71,6 +72,8 @@ class QABot(commands.Bot):
             settings.discord.rate_limit_count, settings.discord.rate_limit_window_s
         )
         self.executor = ThreadPoolExecutor(KB_WORKERS, thread_name_prefix="qabot-kb")
+        # Generation holds its thread for seconds: kept apart, it never delays button clicks.
+        self.stream_executor = ThreadPoolExecutor(STREAM_WORKERS, thread_name_prefix="qabot-llm")
         self.ingest_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -158,4 +161,5 @@ class QABot(commands.Bot):
         """Disconnect, then stop the worker threads and close the feedback database."""
         await super().close()
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.stream_executor.shutdown(wait=False, cancel_futures=True)
         self.feedback.close()

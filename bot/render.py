@@ -29,6 +29,8 @@ QUOTE_CHARS = 180  # a citation's quote is cut to about this many characters, at
 ANSWER_COLOUR = discord.Colour.blurple()
 ABSTAIN_COLOUR = discord.Colour.light_grey()
 PASSAGE_COLOUR = discord.Colour.dark_teal()
+WRITING_COLOUR = discord.Colour.dark_grey()  # an answer still being written and not yet checked
+WRITING_NOTE = "Writing… the sources follow once the answer is checked against the documents."
 ELLIPSIS = "…"
 
 # A citation marker such as [3] or [1, 2]; a split never falls inside one.
@@ -187,19 +189,18 @@ def _footer(answer: Answer) -> str:
     return truncate(" · ".join(parts), FOOTER_LIMIT)
 
 
+def _title(kind: str, question: str) -> str:
+    """Return an answer's title, ``kind: question``, within the embed title limit."""
+    question = truncate(_clean(question), EMBED_TITLE_LIMIT - len(kind) - 3)
+    return f"{kind}: {question}" if question else kind
+
+
 def render_answer(answer: Answer) -> list[Reply]:
     """Return the messages for an answer: text with [n] markers, then the cited sources."""
     colour = ABSTAIN_COLOUR if answer.abstained else ANSWER_COLOUR
-    title = "Not in the documents" if answer.abstained else "Answer"
-    question = truncate(_clean(answer.question), EMBED_TITLE_LIMIT - len(title) - 3)
+    title = _title("Not in the documents" if answer.abstained else "Answer", answer.question)
     pieces = split_text(answer.text, EMBED_DESCRIPTION_LIMIT) or ["(no text)"]
-    embeds = [
-        discord.Embed(
-            title=f"{title}: {question}" if question else title,
-            description=pieces[0],
-            colour=colour,
-        )
-    ]
+    embeds = [discord.Embed(title=title, description=pieces[0], colour=colour)]
     for piece in pieces[1:]:
         embeds.append(discord.Embed(description=piece, colour=colour))
     if answer.abstained:
@@ -214,6 +215,17 @@ def render_answer(answer: Answer) -> list[Reply]:
             last = _continued(embeds, colour)
         last.set_footer(text=footer)
     return pack_embeds(embeds)
+
+
+def render_partial(question: str, text: str) -> Reply:
+    """Return the message shown while an answer is being written: the text so far, no sources."""
+    embed = discord.Embed(
+        title=_title("Answer", question),
+        description=truncate(text, EMBED_DESCRIPTION_LIMIT) or ELLIPSIS,
+        colour=WRITING_COLOUR,
+    )
+    embed.set_footer(text=WRITING_NOTE)
+    return Reply(embeds=[embed])
 
 
 def render_passages(passages: Sequence[Passage], numbers: Sequence[int] = ()) -> list[Reply]:

@@ -48,6 +48,7 @@ class DiscordSettings(Section):
         default_factory=list
     )  # role ids allowed to /reindex besides Manage Server
     feedback_db: Path = DEFAULT_FEEDBACK_DB  # SQLite file with answers and 👍/👎 votes
+    stream_edit_interval_s: float = Field(1.2, ge=0.2)  # llm mode: min seconds between edits
 
 
 class BotSettings(Settings):

@@ -6,9 +6,11 @@ The cog only decides whether and where to answer; retrieval answers, render form
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +21,7 @@ from discord.ext import commands
 from bot import render
 from bot.client import QABot
 from bot.feedback import AnswerRecord, new_answer_id
+from bot.streaming import Outbox, stream_answer
 from bot.views import PassagesButton, VoteButton, answer_view
 from retrieval import Answer, InvalidQuestionError, RetrievalError
 
@@ -69,6 +72,48 @@ class Ask(commands.Cog):
     async def ask_kb(self, asked: Asked) -> Answer:
         """Ask the knowledge base in a worker thread."""
         return await self.bot.run_blocking(self.bot.kb.ask, asked.question, history=asked.history)
+
+    def answers(self, asked: Asked) -> AsyncGenerator[str | Answer]:
+        """Yield the text written so far, paced for edits (llm mode only), then the Answer."""
+        kb = self.bot.kb
+        if kb.settings.answer.mode != "llm":
+            return self.whole_answer(asked)
+        return stream_answer(
+            lambda: kb.ask_stream(asked.question, history=asked.history),
+            self.bot.stream_executor,
+            self.config.stream_edit_interval_s,
+        )
+
+    async def whole_answer(self, asked: Asked) -> AsyncGenerator[str | Answer]:
+        """Yield the extractive answer, which comes whole."""
+        yield await self.ask_kb(asked)
+
+    async def present(
+        self,
+        items: AsyncIterator[str | Answer],
+        first: str | Answer,
+        outbox: Outbox,
+        asked: Asked,
+        answer_id: str,
+        channel_id: int | None,
+    ) -> Answer:
+        """Show streamed text in one message as it grows, then the answer, sources and buttons."""
+        item, shown = first, ""
+        while isinstance(item, str):
+            partial = render.render_partial(asked.question, item)
+            if (text := partial.embeds[0].description or "") != shown:
+                await outbox.show(partial)
+                shown = text
+            item = await anext(items)
+        answer = item
+        # Store while sending: nobody can click the buttons before the final edit shows them.
+        saving = asyncio.create_task(self.remember(answer_id, asked, answer, channel_id))
+        try:
+            view = answer_view(answer_id, has_passages=bool(answer.citations))
+            await outbox.finish(render.render_answer(answer), view)
+        finally:
+            await saving
+        return answer
 
     async def remember(
         self, answer_id: str, asked: Asked, answer: Answer, channel_id: int | None
@@ -198,31 +243,51 @@ class Ask(commands.Cog):
             return
         # Open the thread while the knowledge base works, so neither waits for the other.
         placing = asyncio.create_task(self.destination(message, asked))
-        try:
-            answer = await self.ask_kb(asked)
-        except RetrievalError as exc:
-            invalid = isinstance(exc, InvalidQuestionError)
-            if not invalid:
+        async with contextlib.aclosing(self.answers(asked)) as items:
+            try:
+                first = await anext(items)
+            except RetrievalError as exc:
+                invalid = isinstance(exc, InvalidQuestionError)
+                if not invalid:
+                    log.exception("retrieval failed for message %s", message.id)
+                self.log_question(asked, None, started, "invalid" if invalid else "error")
+                target, _, reference = await placing
+                await self.send_notice(target, reference, str(exc) if invalid else UNAVAILABLE)
+                return
+            target, channel_id, reference = await placing
+
+            async def send(
+                reply: render.Reply, view: discord.ui.View | None, opening: bool
+            ) -> discord.Message:
+                extra: dict[str, Any] = {}
+                if view is not None:
+                    extra["view"] = view
+                if opening and reference is not None:
+                    extra["reference"] = reference
+                return await target.send(
+                    reply.content or None,
+                    embeds=reply.embeds,
+                    mention_author=False,
+                    allowed_mentions=render.NO_MENTIONS,
+                    **extra,
+                )
+
+            outbox = Outbox(send)
+            answer_id = new_answer_id()
+            try:
+                answer = await self.present(items, first, outbox, asked, answer_id, channel_id)
+            except discord.HTTPException as exc:
+                # Usually a missing permission (Send Messages in Threads, Embed Links); the log
+                # says which, since the bot cannot tell the user where it cannot write.
+                log.warning("could not send the answer in channel %s: %s", channel_id, exc)
+                self.log_question(asked, None, started, "send_failed", answer_id)
+                return
+            except RetrievalError:
                 log.exception("retrieval failed for message %s", message.id)
-            self.log_question(asked, None, started, "invalid" if invalid else "error")
-            target, _, reference = await placing
-            await self.send_notice(target, reference, str(exc) if invalid else UNAVAILABLE)
-            return
-        target, channel_id, reference = await placing
-        answer_id = new_answer_id()
-        # Store while sending: nobody can click the buttons before the message exists.
-        saving = asyncio.create_task(self.remember(answer_id, asked, answer, channel_id))
-        try:
-            sent = await self.send_answer(target, answer, answer_id, reference)
-        except discord.HTTPException as exc:
-            # Usually a missing permission (Send Messages in Threads, Embed Links); the log says
-            # which, since the bot cannot tell the user where it cannot write.
-            log.warning("could not send the answer in channel %s: %s", channel_id, exc)
-            self.log_question(asked, answer, started, "send_failed", answer_id)
-            await saving
-            return
-        await saving
-        await self.bot.run_blocking(self.bot.feedback.add_messages, answer_id, sent)
+                self.log_question(asked, None, started, "error")
+                await outbox.show(render.render_notice(UNAVAILABLE))
+                return
+        await self.bot.run_blocking(self.bot.feedback.add_messages, answer_id, outbox.ids)
         self.log_question(asked, answer, started, "answered", answer_id)
 
     async def send_notice(
@@ -233,32 +298,6 @@ class Ask(commands.Cog):
             await target.send(text, reference=reference, allowed_mentions=render.NO_MENTIONS)
         else:
             await target.send(text, allowed_mentions=render.NO_MENTIONS)
-
-    async def send_answer(
-        self,
-        target: discord.abc.Messageable,
-        answer: Answer,
-        answer_id: str,
-        reference: discord.Message | None,
-    ) -> list[int]:
-        """Send the rendered answer, buttons under the last message; return the message ids."""
-        replies = render.render_answer(answer)
-        ids = []
-        for i, reply in enumerate(replies):
-            extra: dict[str, Any] = {}
-            if i == len(replies) - 1:
-                extra["view"] = answer_view(answer_id, has_passages=bool(answer.citations))
-            if i == 0 and reference is not None:
-                extra["reference"] = reference
-            sent = await target.send(
-                reply.content or None,
-                embeds=reply.embeds,
-                mention_author=False,
-                allowed_mentions=render.NO_MENTIONS,
-                **extra,
-            )
-            ids.append(sent.id)
-        return ids
 
     # --- slash command --------------------------------------------------------------------
 
@@ -299,33 +338,42 @@ class Ask(commands.Cog):
             )
             return
         await interaction.response.defer(thinking=True)
-        try:
-            answer = await self.ask_kb(asked)
-        except InvalidQuestionError as exc:
-            self.log_question(asked, None, started, "invalid")
-            await interaction.followup.send(str(exc), allowed_mentions=render.NO_MENTIONS)
-            return
-        except RetrievalError:
-            log.exception("retrieval failed for /ask %s", interaction.id)
-            self.log_question(asked, None, started, "error")
-            await interaction.followup.send(UNAVAILABLE, allowed_mentions=render.NO_MENTIONS)
-            return
-        answer_id = new_answer_id()
-        await self.remember(answer_id, asked, answer, interaction.channel_id)
-        replies = render.render_answer(answer)
-        ids = []
-        for i, reply in enumerate(replies):
-            last = i == len(replies) - 1
-            view = answer_view(answer_id, has_passages=bool(answer.citations)) if last else None
-            sent = await interaction.followup.send(
+
+        async def send(
+            reply: render.Reply, view: discord.ui.View | None, opening: bool
+        ) -> discord.Message:
+            return await interaction.followup.send(
                 reply.content or discord.utils.MISSING,
                 embeds=reply.embeds,
                 view=view or discord.utils.MISSING,
                 allowed_mentions=render.NO_MENTIONS,
                 wait=True,
             )
-            ids.append(sent.id)
-        await self.bot.run_blocking(self.bot.feedback.add_messages, answer_id, ids)
+
+        async with contextlib.aclosing(self.answers(asked)) as items:
+            try:
+                first = await anext(items)
+            except InvalidQuestionError as exc:
+                self.log_question(asked, None, started, "invalid")
+                await interaction.followup.send(str(exc), allowed_mentions=render.NO_MENTIONS)
+                return
+            except RetrievalError:
+                log.exception("retrieval failed for /ask %s", interaction.id)
+                self.log_question(asked, None, started, "error")
+                await interaction.followup.send(UNAVAILABLE, allowed_mentions=render.NO_MENTIONS)
+                return
+            outbox = Outbox(send)
+            answer_id = new_answer_id()
+            try:
+                answer = await self.present(
+                    items, first, outbox, asked, answer_id, interaction.channel_id
+                )
+            except RetrievalError:
+                log.exception("retrieval failed for /ask %s", interaction.id)
+                self.log_question(asked, None, started, "error")
+                await outbox.show(render.render_notice(UNAVAILABLE))
+                return
+        await self.bot.run_blocking(self.bot.feedback.add_messages, answer_id, outbox.ids)
         self.log_question(asked, answer, started, "answered", answer_id)
 
 

@@ -86,6 +86,15 @@ class Request:
 
 
 @dataclass
+class Edit:
+    """An edit the bot made to one of its messages: which, when it arrived, and the body."""
+
+    message_id: int
+    at: float
+    body: dict[str, Any]
+
+
+@dataclass
 class Interaction:
     """An interaction the double dispatched, and what the bot answered."""
 
@@ -153,6 +162,7 @@ class DiscordDouble:
         self.messages: dict[int, dict[str, Any]] = {}
         self.created: list[dict[str, Any]] = []  # messages the bot created, in order
         self.created_at: dict[int, float] = {}  # message id -> perf_counter when received
+        self.edits: list[Edit] = []  # PATCHes of the bot's messages, in arrival order
         self.dispatched_at: dict[int, float] = {}  # user message id -> perf_counter dispatched
         self.requests: list[Request] = []
         self.spec_errors: list[str] = []
@@ -502,8 +512,9 @@ class DiscordDouble:
         for r in self.requests:
             if r.status == 429 or not isinstance(r.body, dict):
                 continue
-            channel_post = r.method == "POST" and re.fullmatch(r"/channels/\d+/messages", r.path)
-            if channel_post or r.path.startswith("/webhooks/"):
+            made = r.method == "POST" and re.fullmatch(r"/channels/\d+/messages", r.path)
+            edited = r.method == "PATCH" and re.fullmatch(r"/channels/\d+/messages/\d+", r.path)
+            if made or edited or r.path.startswith("/webhooks/"):
                 bodies.append(r.body)
             elif r.path.endswith("/callback") and r.body.get("type") in (4, 7):
                 bodies.append(r.body.get("data") or {})
@@ -520,6 +531,12 @@ class DiscordDouble:
             ("PUT", r"/applications/\d+/commands", self.put_commands, True),
             ("PUT", r"/applications/\d+/guilds/(?P<guild>\d+)/commands", self.put_commands, True),
             ("POST", r"/channels/(?P<channel>\d+)/messages", self.post_message, True),
+            (
+                "PATCH",
+                r"/channels/(?P<channel>\d+)/messages/(?P<message>\d+)",
+                self.patch_message,
+                True,
+            ),
             (
                 "DELETE",
                 r"/channels/(?P<channel>\d+)/messages/(?P<message>\d+)",
@@ -835,13 +852,45 @@ class DiscordDouble:
             return json_response(msg)
         return web.Response(status=204)
 
+    def edit_message(self, request: web.Request, message_id: int, body: dict[str, Any]) -> Any:
+        """Apply an edit to one of the bot's messages in place; return it, or None if unknown."""
+        msg = self.messages.get(message_id)
+        if msg is None or msg["author"]["id"] != self.bot_user["id"]:
+            return None
+        for key in ("content", "embeds", "components"):
+            if key in body:
+                msg[key] = body[key] if body[key] is not None else ("" if key == "content" else [])
+        msg["edited_timestamp"] = p.now_iso()
+        self.edits.append(Edit(message_id, request[RECEIVED_AT], body))
+        return msg
+
+    def edits_of(self, message_id: int) -> list[Edit]:
+        """Return the edits of one message, in arrival order."""
+        return [e for e in self.edits if e.message_id == message_id]
+
+    async def patch_message(
+        self, request: web.Request, args: dict[str, str], body: Any
+    ) -> web.StreamResponse:
+        """Edit a message the bot sent in a channel or thread."""
+        msg = self.edit_message(request, int(args["message"]), body)
+        if msg is None or msg["channel_id"] != args["channel"]:
+            return json_response({"message": "Unknown Message", "code": 10008}, 404)
+        return json_response(msg)
+
     async def patch_followup(
         self, request: web.Request, args: dict[str, str], body: Any
     ) -> web.StreamResponse:
-        """Edit an interaction's original response or a follow-up."""
+        """Edit an interaction's original response or one of its follow-ups."""
         interaction = self.interactions.get(args["token"])
         if interaction is None:
             return json_response({"message": "Unknown Webhook", "code": 10015}, 404)
-        msg = self.make_message(request, interaction.channel_id, body, webhook_id=self.app_id)
-        interaction.followups.append(msg)
+        ids = {str(m["id"]) for m in interaction.messages}
+        if args["message"] == "@original":
+            original = [c["message"] for c in interaction.callbacks if c.get("message")]
+            target = original[0]["id"] if original else None
+        else:
+            target = args["message"] if args["message"] in ids else None
+        msg = self.edit_message(request, int(target), body) if target else None
+        if msg is None:
+            return json_response({"message": "Unknown Message", "code": 10008}, 404)
         return json_response(msg)
