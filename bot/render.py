@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 
 import discord
 
-from retrieval import Answer, Citation, Passage, SourceInfo
+from retrieval import (
+    Answer,
+    Citation,
+    InvalidQuestionError,
+    Passage,
+    RetrievalError,
+    SourceInfo,
+    StoreUnavailableError,
+)
 
 CONTENT_LIMIT = 2000  # characters in a message's content
 EMBED_TITLE_LIMIT = 256  # characters in an embed title
@@ -36,6 +44,9 @@ ELLIPSIS = "…"
 # A citation marker such as [3] or [1, 2]; a split never falls inside one.
 MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 NO_MENTIONS = discord.AllowedMentions.none()
+
+KB_UNAVAILABLE = "The knowledge base is unavailable; please try again shortly."
+SEARCH_FAILED = "I couldn't search the documents just now; please try again in a minute."
 
 
 @dataclass(slots=True)
@@ -284,3 +295,12 @@ def render_help(mention: str) -> Reply:
 def render_notice(text: str) -> Reply:
     """Return a short plain message, such as an error or a rate-limit note."""
     return Reply(content=truncate(text, CONTENT_LIMIT))
+
+
+def error_text(exc: RetrievalError) -> str:
+    """Return the one sentence a user sees for a library error; details belong in the log."""
+    if isinstance(exc, InvalidQuestionError):
+        return str(exc)  # written for users: says how to ask instead
+    if isinstance(exc, StoreUnavailableError):
+        return KB_UNAVAILABLE
+    return SEARCH_FAILED

@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot import render
 from bot.client import QABot
-from retrieval import RetrievalError
+from retrieval import RetrievalError, StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +47,12 @@ class Admin(commands.Cog):
         await interaction.response.defer(thinking=True)
         try:
             sources = await self.bot.run_blocking(self.bot.kb.sources)
-        except RetrievalError:
+        except RetrievalError as exc:
             log.exception("listing sources failed")
             await interaction.followup.send(
-                "I couldn't read the index just now; please try again in a minute."
+                render.KB_UNAVAILABLE
+                if isinstance(exc, StoreUnavailableError)
+                else "I couldn't read the index just now; please try again in a minute."
             )
             return
         await self.send_replies(interaction, render.render_sources(sources))

@@ -28,7 +28,6 @@ from retrieval import Answer, InvalidQuestionError, RetrievalError
 log = logging.getLogger(__name__)
 
 RATE_NOTE_SECONDS = 15.0  # how long the rate-limit note stays in a channel
-UNAVAILABLE = "I couldn't search the documents just now; please try again in a minute."
 
 
 @dataclass(slots=True)
@@ -252,7 +251,7 @@ class Ask(commands.Cog):
                     log.exception("retrieval failed for message %s", message.id)
                 self.log_question(asked, None, started, "invalid" if invalid else "error")
                 target, _, reference = await placing
-                await self.send_notice(target, reference, str(exc) if invalid else UNAVAILABLE)
+                await self.send_notice(target, reference, render.error_text(exc))
                 return
             target, channel_id, reference = await placing
 
@@ -282,10 +281,10 @@ class Ask(commands.Cog):
                 log.warning("could not send the answer in channel %s: %s", channel_id, exc)
                 self.log_question(asked, None, started, "send_failed", answer_id)
                 return
-            except RetrievalError:
+            except RetrievalError as exc:
                 log.exception("retrieval failed for message %s", message.id)
                 self.log_question(asked, None, started, "error")
-                await outbox.show(render.render_notice(UNAVAILABLE))
+                await outbox.show(render.render_notice(render.error_text(exc)))
                 return
         await self.bot.run_blocking(self.bot.feedback.add_messages, answer_id, outbox.ids)
         self.log_question(asked, answer, started, "answered", answer_id)
@@ -353,14 +352,14 @@ class Ask(commands.Cog):
         async with contextlib.aclosing(self.answers(asked)) as items:
             try:
                 first = await anext(items)
-            except InvalidQuestionError as exc:
-                self.log_question(asked, None, started, "invalid")
-                await interaction.followup.send(str(exc), allowed_mentions=render.NO_MENTIONS)
-                return
-            except RetrievalError:
-                log.exception("retrieval failed for /ask %s", interaction.id)
-                self.log_question(asked, None, started, "error")
-                await interaction.followup.send(UNAVAILABLE, allowed_mentions=render.NO_MENTIONS)
+            except RetrievalError as exc:
+                invalid = isinstance(exc, InvalidQuestionError)
+                if not invalid:
+                    log.exception("retrieval failed for /ask %s", interaction.id)
+                self.log_question(asked, None, started, "invalid" if invalid else "error")
+                await interaction.followup.send(
+                    render.error_text(exc), allowed_mentions=render.NO_MENTIONS
+                )
                 return
             outbox = Outbox(send)
             answer_id = new_answer_id()
@@ -368,10 +367,10 @@ class Ask(commands.Cog):
                 answer = await self.present(
                     items, first, outbox, asked, answer_id, interaction.channel_id
                 )
-            except RetrievalError:
+            except RetrievalError as exc:
                 log.exception("retrieval failed for /ask %s", interaction.id)
                 self.log_question(asked, None, started, "error")
-                await outbox.show(render.render_notice(UNAVAILABLE))
+                await outbox.show(render.render_notice(render.error_text(exc)))
                 return
         await self.bot.run_blocking(self.bot.feedback.add_messages, answer_id, outbox.ids)
         self.log_question(asked, answer, started, "answered", answer_id)

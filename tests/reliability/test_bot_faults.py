@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.cogs.ask import UNAVAILABLE
+from bot.render import KB_UNAVAILABLE
 from retrieval import KnowledgeBase
 from tests.bot.conftest import BotFactory, Harness
 from tests.bot.helpers import ask_by_mention
@@ -22,6 +22,10 @@ def texts(messages: list[dict]) -> str:
     return "\n".join(parts)
 
 
+def test_the_unavailable_notice_is_the_documented_sentence() -> None:
+    assert KB_UNAVAILABLE == "The knowledge base is unavailable; please try again shortly."
+
+
 async def test_chroma_server_stopped_mid_run_is_explained_and_recovered(
     start_bot: BotFactory, seeds_copy: Path, tmp_path: Path
 ) -> None:
@@ -36,7 +40,7 @@ async def test_chroma_server_stopped_mid_run_is_explained_and_recovered(
         server.stop()
         for _ in range(2):  # the bot keeps answering, with the same sentence each time
             _, during = await ask_by_mention(h, QUESTION)
-            assert texts(during).strip() == UNAVAILABLE
+            assert texts(during).strip() == KB_UNAVAILABLE
         assert not h.bot.is_closed()
 
         server.start()  # same folder, same port: the knowledge base reconnects by itself

@@ -7,6 +7,8 @@ import logging
 
 import pytest
 
+from bot.render import KB_UNAVAILABLE
+from retrieval import StoreUnavailableError
 from tests.bot.conftest import BotFactory, Harness, eventually
 from tests.bot.helpers import QUESTION, ask_by_mention, custom_ids, embeds_of, settle
 
@@ -234,3 +236,30 @@ async def test_every_message_in_a_qa_channel_is_a_question(start_bot: BotFactory
     (answer,) = await d.wait_for(lambda: d.bot_messages(d.channel_id))
     assert str(answer["message_reference"]["message_id"]) == msg["id"]
     assert h.bot.intents.message_content  # Q&A channels need the message-content intent
+
+
+class UnreachableKB:
+    """A knowledge base whose store cannot be reached, as when the Chroma server is down."""
+
+    def __init__(self, settings: object) -> None:
+        self.settings = settings
+
+    def search(self, *args: object, **kwargs: object) -> None:
+        raise StoreUnavailableError("Chroma server at 127.0.0.1:9 is not answering")
+
+    ask = ask_stream = sources = search
+
+
+async def test_an_unreachable_store_is_explained_in_one_sentence(
+    start_bot: BotFactory, kb, double
+) -> None:
+    h = await start_bot(knowledge=UnreachableKB(kb.settings), ingest_on_start=False)
+    d = h.double
+    _, answer = await ask_by_mention(h)
+    assert [m["content"] for m in answer] == [KB_UNAVAILABLE] and not answer[0]["embeds"]
+    interaction = await d.slash("ask", {"question": QUESTION})
+    await d.wait_for(lambda: interaction.followups)
+    assert interaction.followups[0]["content"] == KB_UNAVAILABLE
+    sources = await d.slash("sources")
+    await d.wait_for(lambda: sources.followups)
+    assert sources.followups[0]["content"] == KB_UNAVAILABLE
