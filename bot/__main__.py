@@ -68,11 +68,11 @@ def read_token() -> str:
 
 async def run_bot(settings: BotSettings, token: str) -> None:
     """Build the knowledge base and the bot, then run until stopped."""
-    from bot.client import QABot
+    from bot.client import create_bot
 
     kb = KnowledgeBase(settings)
     feedback = FeedbackStore(settings.discord.feedback_db)
-    bot = QABot(settings, kb, feedback)
+    bot = create_bot(settings, kb, feedback)
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
         loop.add_signal_handler(signal.SIGTERM, lambda: loop.create_task(bot.close()))

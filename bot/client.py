@@ -123,12 +123,17 @@ class QABot(commands.Bot):
             synced = await self.tree.sync()
             log.info("synced %d slash commands globally", len(synced))
 
+    def gateway_sockets(self) -> list[discord.gateway.DiscordWebSocket]:
+        """Return the open gateway connections: one, or one per shard."""
+        return [self.ws] if self.ws is not None else []
+
     async def on_connect(self) -> None:
         """Keep resumes on the configured gateway instead of the resume URL in READY."""
         # Discord's READY names a resume_gateway_url; behind a proxy or with a local double, the
         # bot must not wander off to another host when it resumes.
-        if self.settings.discord.gateway_url and self.ws is not None:
-            self.ws.gateway = yarl.URL(self.settings.discord.gateway_url)
+        if self.settings.discord.gateway_url:
+            for ws in self.gateway_sockets():
+                ws.gateway = yarl.URL(self.settings.discord.gateway_url)
 
     async def on_ready(self) -> None:
         """Log who we are and where."""
@@ -163,3 +168,19 @@ class QABot(commands.Bot):
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.stream_executor.shutdown(wait=False, cancel_futures=True)
         self.feedback.close()
+
+
+class ShardedQABot(QABot, commands.AutoShardedBot):
+    """QABot over as many gateway connections (shards) as Discord recommends for its guilds."""
+
+    def gateway_sockets(self) -> list[discord.gateway.DiscordWebSocket]:
+        """Return the gateway connection of every shard launched so far."""
+        return [self._get_websocket(shard_id=shard_id) for shard_id in self.shards]
+
+
+def create_bot(
+    settings: BotSettings, kb: KnowledgeBase, feedback: FeedbackStore, **options: Any
+) -> QABot:
+    """Return the bot: sharded when ``discord.auto_shard`` is set, else on one connection."""
+    cls = ShardedQABot if settings.discord.auto_shard else QABot
+    return cls(settings, kb, feedback, **options)

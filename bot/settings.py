@@ -49,6 +49,7 @@ class DiscordSettings(Section):
     )  # role ids allowed to /reindex besides Manage Server
     feedback_db: Path = DEFAULT_FEEDBACK_DB  # SQLite file with answers and 👍/👎 votes
     stream_edit_interval_s: float = Field(1.2, ge=0.2)  # llm mode: min seconds between edits
+    auto_shard: bool = False  # AutoShardedBot: as many gateway shards as Discord recommends
 
 
 class BotSettings(Settings):

@@ -12,7 +12,7 @@ from typing import Any
 import discord
 import pytest
 
-from bot.client import QABot
+from bot.client import QABot, create_bot
 from bot.feedback import FeedbackStore
 from bot.settings import BotSettings
 from retrieval import KnowledgeBase, load_settings
@@ -118,7 +118,7 @@ async def start_bot(
     async def start(knowledge: Any = None, **discord_overrides: Any) -> Harness:
         settings = make_settings(double, settings_file, tmp_path, **discord_overrides)
         feedback = FeedbackStore(settings.discord.feedback_db)
-        bot = QABot(settings, knowledge or kb, feedback, guild_ready_timeout=0.05)
+        bot = create_bot(settings, knowledge or kb, feedback, guild_ready_timeout=0.05)
         task = asyncio.create_task(bot.start(TOKEN))
         started.append((bot, task))
         ready = asyncio.create_task(bot.wait_until_ready())

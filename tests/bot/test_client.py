@@ -7,8 +7,10 @@ import re
 from typing import Any
 
 import pytest
+from discord.ext import commands
 
 from bot import render
+from bot.client import QABot, ShardedQABot
 from retrieval import Answer, KnowledgeBase
 from tests.bot.conftest import BotFactory, Harness
 from tests.bot.helpers import QUESTION, ask_by_mention, settle
@@ -146,3 +148,30 @@ async def test_a_refused_send_is_logged_in_one_line(
     warnings = [r.getMessage() for r in caplog.records if r.name.startswith("bot")]
     assert any("could not send the answer" in w and "403" in w for w in warnings)
     assert not any(r.exc_info for r in caplog.records)
+
+
+async def test_the_default_bot_uses_one_gateway_connection(harness: Harness) -> None:
+    assert type(harness.bot) is QABot
+    (identify,) = harness.double.identify_payloads
+    assert "shard" not in identify
+
+
+async def test_a_sharded_bot_connects_every_shard_and_answers(
+    start_bot: BotFactory, double
+) -> None:
+    double.shard_count = 2  # what GET /gateway/bot recommends
+    double.resume_gateway_url = "ws://127.0.0.1:9/elsewhere"  # resumes must not go there
+    h = await start_bot(auto_shard=True)
+    assert isinstance(h.bot, ShardedQABot) and isinstance(h.bot, commands.AutoShardedBot)
+    assert h.bot.shard_count == 2
+    assert any(r.path == "/gateway/bot" for r in double.requests)
+    assert sorted(p["shard"] for p in double.identify_payloads) == [[0, 2], [1, 2]]
+    guild = h.bot.get_guild(double.guild_id)
+    assert guild is not None and guild.shard_id == (double.guild_id >> 22) % 2
+    _, answer = await ask_by_mention(h)
+    assert "February 3" in answer[0]["embeds"][0]["description"]
+    await double.drop_gateway(code=4000)  # the guild's shard drops and resumes on our gateway
+    await double.wait_for(lambda: double.resumes == 1, timeout=15)
+    assert double.identifies == 2
+    _, again = await ask_by_mention(h, "Who was sanctioned by Washington?")
+    assert again

@@ -59,6 +59,16 @@ def gateway_shape_errors(payload: Any) -> list[str]:
             errors.append(f"op {op}: {key} missing or not {kind}")
     if op == 2 and not {"os", "browser", "device"} <= set(data.get("properties") or {}):
         errors.append("IDENTIFY properties need os, browser and device")
+    if op == 2 and "shard" in data:
+        shard = data["shard"]
+        valid = (
+            isinstance(shard, list)
+            and len(shard) == 2
+            and all(isinstance(n, int) for n in shard)
+            and 0 <= shard[0] < shard[1]
+        )
+        if not valid:
+            errors.append(f"IDENTIFY shard must be [shard_id, num_shards], got {shard!r}")
     return errors
 
 
@@ -175,6 +185,8 @@ class DiscordDouble:
         self.heartbeats: list[float] = []  # perf_counter of each heartbeat received
         self.gateway_errors: list[str] = []  # payloads that break Discord's documented shapes
         self.identify_payloads: list[dict[str, Any]] = []
+        self.shard_count = 1  # shards GET /gateway/bot recommends
+        self.shard_sockets: dict[int, web.WebSocketResponse] = {}  # shard id -> its connection
         self.identifies = 0
         self.resumes = 0
         self.session_id = ""
@@ -285,6 +297,11 @@ class DiscordDouble:
             return
         self.identifies += 1
         self.identify_payloads.append(data)
+        shard_id, shard_count = data.get("shard") or (0, 1)
+        self.shard_sockets[shard_id] = ws
+        if shard_id != (self.guild_id >> 22) % shard_count:
+            await self.ready_without_guild(ws, [shard_id, shard_count])
+            return
         self.session_id = secrets.token_hex(16)
         self.sequence = 0
         self.backlog = []
@@ -301,10 +318,28 @@ class DiscordDouble:
                 "application": {"id": str(self.app_id), "flags": 0},
                 "private_channels": [],
                 "relationships": [],
+                **({"shard": [shard_id, shard_count]} if "shard" in data else {}),
             },
         )
         await self.dispatch("GUILD_CREATE", self.guild_payload())
         self.ready.set()
+        await self.touch()
+
+    async def ready_without_guild(self, ws: web.WebSocketResponse, shard: list[int]) -> None:
+        """Send READY to a shard that does not own the guild: its own session, no guilds."""
+        data = {
+            "v": 10,
+            "user": {**self.bot_user, "verified": True, "mfa_enabled": False},
+            "guilds": [],
+            "session_id": secrets.token_hex(16),
+            "session_type": "normal",
+            "resume_gateway_url": self.resume_gateway_url or self.gateway_url,
+            "application": {"id": str(self.app_id), "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+            "shard": shard,
+        }
+        await self.send(ws, {"op": 0, "t": "READY", "s": 1, "d": data})
         await self.touch()
 
     async def resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
@@ -679,7 +714,7 @@ class DiscordDouble:
         return json_response(
             {
                 "url": self.gateway_url,
-                "shards": 1,
+                "shards": self.shard_count,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 999,
