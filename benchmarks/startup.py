@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "When will Petro meet Trump?"
-BACKENDS = ("torch", "onnx", "onnx-int8")
+BACKENDS = ("torch", "onnx", "onnx-int8", "openvino")
 LOAD_SNIPPET = """
 import sys, time
 from retrieval.embedding import Embedder
@@ -69,9 +69,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per figure; the median is shown")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="qabot-startup-") as tmp:
-        rows = {b: measure(b, args.runs, Path(tmp)) for b in BACKENDS}
+        rows = {b: measure(b, args.runs, Path(tmp)) for b in args.backends}
     print("| backend | first load (incl. export) s | model load s | start-up to first answer s |")
     print("|---|---:|---:|---:|")
     for backend, r in rows.items():
