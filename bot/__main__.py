@@ -11,8 +11,10 @@ import contextlib
 import logging
 import signal
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 import aiohttp
 import discord
@@ -26,6 +28,8 @@ log = logging.getLogger("bot")
 EXIT_CONFIG = 2  # bad settings or no token
 EXIT_DISCORD = 3  # Discord refused the token or could not be reached
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+OUR_LOGGERS = ("bot", "retrieval")  # logged at --log-level; every other library at WARNING
+THIRD_PARTY_LEVEL = logging.WARNING
 
 
 class StartupError(Exception):
@@ -36,21 +40,43 @@ class StartupError(Exception):
         self.code = code
 
 
-def _not_voice(record: logging.LogRecord) -> bool:
-    """Drop discord.py's warnings about voice libraries: this bot never uses voice."""
+def _wanted(record: logging.LogRecord) -> bool:
+    """Keep our records at the chosen level and other libraries' warnings, minus voice notes."""
+    if record.name.split(".")[0] not in OUR_LOGGERS and record.levelno < THIRD_PARTY_LEVEL:
+        return False  # e.g. bm25s, which sets its own logger to DEBUG when imported
+    # discord.py warns about voice libraries at startup; this bot never uses voice.
     return "voice will NOT be supported" not in record.getMessage()
 
 
+def _log_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Log a Python warning from a library as one WARNING line (captureWarnings takes two)."""
+    logging.getLogger("py.warnings").warning(
+        "%s: %s (%s:%d)", category.__name__, message, filename, lineno
+    )
+
+
 def setup_logging(level: str) -> None:
-    """Log to stderr with timestamps; discord.py's chatter stays at WARNING."""
+    """Log one line per record to stderr: ours at ``level``, other libraries at WARNING."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    handler.addFilter(_not_voice)
-    for name, lvl in (("bot", level), ("retrieval", level), ("discord", "WARNING")):
-        logger = logging.getLogger(name)
-        logger.setLevel(lvl)
-        logger.addHandler(handler)
-        logger.propagate = False
+    handler.addFilter(_wanted)
+    # One handler, on the root logger: a library that logs through the root logger (or calls
+    # basicConfig) then finds it configured and gets our format instead of adding its own.
+    root = logging.getLogger()
+    for existing in root.handlers[:]:
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(THIRD_PARTY_LEVEL)
+    for name in OUR_LOGGERS:
+        logging.getLogger(name).setLevel(level)
+    warnings.showwarning = _log_warning
 
 
 def read_token() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ from tests.bot.conftest import REPO_ROOT
 from tests.discord_double import DiscordDouble
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.slow]
+
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ +[\w.]+: ")  # LOG_FORMAT
 
 
 def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -102,6 +105,7 @@ async def test_python_m_bot_answers_through_the_double_and_stops_cleanly_on_sigt
         _, err = await asyncio.wait_for(proc.communicate(), 30)
     log = err.decode()
     assert proc.returncode == 0 and "Traceback" not in log
+    assert all(LOG_LINE.match(line) for line in log.splitlines()), log  # our format only
     assert "index up to date: 1 added" in log and "question outcome=answered" in log
     assert double.token not in log
     assert double.spec_errors == [] and double.gateway_errors == []
