@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot.feedback import FeedbackStore
 from bot.ratelimit import RateLimiter
 from bot.settings import BotSettings
-from retrieval import KnowledgeBase, RetrievalError
+from retrieval import KnowledgeBase, LLMError, RetrievalError, Secrets
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,7 @@ class QABot(commands.Bot):
                 report = await self.run_blocking(self.kb.ingest)
             log.info("index up to date: %s", report.summary())
         await self.warm_up()
+        await self.check_language_model()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.tree.error(self.on_app_command_error)
@@ -111,6 +112,20 @@ class QABot(commands.Bot):
             log.warning("warm-up search failed: %s", exc)
             return
         log.info("model warmed up in %.1f s", time.perf_counter() - started)
+
+    async def check_language_model(self) -> None:
+        """In llm mode, build the chat model now: a setup problem is logged before any question."""
+        settings = self.kb.settings
+        if settings.answer.mode != "llm":
+            return
+        from retrieval.llm import chat_model
+
+        try:
+            await self.run_blocking(chat_model, settings.llm, Secrets().llm_api_key)
+        except LLMError as exc:  # questions still get extractive answers, each with a note
+            log.error("language model unusable, answers will be quoted from the documents: %s", exc)
+            return
+        log.info("language model %s ready", settings.llm.model)
 
     async def sync_commands(self) -> None:
         """Sync slash commands to the development guild, or globally when none is configured."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 from typing import Any
 
@@ -12,6 +13,8 @@ from discord.ext import commands
 from bot import render
 from bot.client import QABot, ShardedQABot
 from retrieval import Answer, KnowledgeBase
+from retrieval.llm import clear_model_cache
+from retrieval.settings import LLMSettings
 from tests.bot.conftest import BotFactory, Harness
 from tests.bot.helpers import QUESTION, ask_by_mention, settle
 
@@ -175,3 +178,36 @@ async def test_a_sharded_bot_connects_every_shard_and_answers(
     assert double.identifies == 2
     _, again = await ask_by_mention(h, "Who was sanctioned by Washington?")
     assert again
+
+
+async def test_a_language_model_setup_error_is_logged_once_at_startup(
+    start_bot: BotFactory, kb: KnowledgeBase, monkeypatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    clear_model_cache()
+    # OpenAI itself, but no API key in the environment: unusable before anyone asks.
+    monkeypatch.setattr(kb.settings, "llm", LLMSettings(model="openai:gpt-4o-mini"))
+    monkeypatch.setattr(kb.settings.answer, "mode", "llm")
+    with caplog.at_level(logging.INFO, logger="bot"):
+        h = await start_bot()
+    (line,) = [r for r in caplog.records if "language model" in r.getMessage()]
+    assert line.levelno == logging.ERROR and line.name == "bot.client"
+    assert "QABOT_LLM_API_KEY" in line.getMessage() and "\n" not in line.getMessage()
+    _, answer = await ask_by_mention(h)  # questions are still answered, from the documents
+    assert "February 3" in answer[0]["embeds"][0]["description"]
+
+
+async def test_a_reachable_language_model_is_reported_ready(
+    start_bot: BotFactory,
+    kb: KnowledgeBase,
+    openai_double,
+    monkeypatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clear_model_cache()
+    llm = LLMSettings(model="openai:double-model", base_url=openai_double.base_url)
+    monkeypatch.setattr(kb.settings, "llm", llm)
+    monkeypatch.setattr(kb.settings.answer, "mode", "llm")
+    with caplog.at_level(logging.INFO, logger="bot"):
+        await start_bot()
+    assert "language model openai:double-model ready" in caplog.messages
+    assert openai_double.requests == []  # building the client sends nothing
