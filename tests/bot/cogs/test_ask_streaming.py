@@ -6,13 +6,16 @@ Discord double, which validates every body (edits included) against Discord's Op
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from bot.render import WRITING_NOTE
-from retrieval import KnowledgeBase
+from retrieval import Answer, KnowledgeBase
 from retrieval.llm import NOTE_MODEL_FAILED, clear_model_cache
 from retrieval.settings import LLMSettings
 from tests.bot.conftest import BotFactory, Harness, eventually
@@ -147,3 +150,40 @@ async def test_a_model_that_stalls_mid_answer_ends_with_the_extractive_answer(
     (embed,) = message["embeds"]
     assert embed["footer"]["text"] == NOTE_MODEL_FAILED  # the streamed words were replaced
     assert "February 3" in embed["description"] and embed["fields"][0]["name"] == "Sources"
+
+
+class LongStream:
+    """The real knowledge base in llm mode, but the checked answer is too long for one message."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.settings = kb.settings
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.kb, name)
+
+    def ask_stream(self, question: str, **kw: Any) -> Iterator[str | Answer]:
+        base = self.kb.ask(question, mode="extractive")
+        text = " ".join(f"Petro meets Trump on February 3, sentence {i} [1]." for i in range(400))
+        for word in text.split()[:60]:
+            time.sleep(0.01)
+            yield f"{word} "
+        yield dataclasses.replace(base, text=text, mode="llm")
+
+
+async def test_a_long_streamed_answer_ends_split_over_several_messages(
+    start_bot: BotFactory, kb: KnowledgeBase, llm: OpenAIDouble
+) -> None:
+    h: Harness = await start_bot(LongStream(kb), stream_edit_interval_s=INTERVAL)
+    d = h.double
+    question = await d.user_message(d.channel_id, f"{h.mention} {QUESTION}")
+    thread_id = int(question["id"])
+    await d.wait_for(lambda: any(m["components"] for m in d.bot_messages(thread_id)))
+    first, *rest = d.bot_messages(thread_id)
+    assert rest and d.edits_of(int(first["id"]))  # the streamed message became the first part
+    assert first["embeds"][0]["title"] == f"Answer: {QUESTION}" and not first["components"]
+    assert "footer" not in first["embeds"][0]  # the "Writing…" note is gone
+    assert rest[-1]["components"] and not any(m["components"] for m in rest[:-1])
+    for message in (first, *rest):
+        assert len(message["embeds"][0].get("description") or "") <= 4096
+    assert all(not d.edits_of(int(m["id"])) for m in rest)  # the rest were sent whole
