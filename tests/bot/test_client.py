@@ -160,8 +160,12 @@ async def test_the_default_bot_uses_one_gateway_connection(harness: Harness) -> 
 
 
 async def test_a_sharded_bot_connects_every_shard_and_answers(
-    start_bot: BotFactory, double
+    start_bot: BotFactory, double, monkeypatch
 ) -> None:
+    async def at_once(self: ShardedQABot, shard_id: int | None, *, initial: bool = False) -> None:
+        """Skip the 5 s discord.py waits between shards' IDENTIFYs; the double needs no pause."""
+
+    monkeypatch.setattr(ShardedQABot, "before_identify_hook", at_once)
     double.shard_count = 2  # what GET /gateway/bot recommends
     double.resume_gateway_url = "ws://127.0.0.1:9/elsewhere"  # resumes must not go there
     h = await start_bot(auto_shard=True)
