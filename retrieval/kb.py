@@ -15,7 +15,7 @@ from retrieval.ingest import Progress, ingest
 from retrieval.questions import clean_history, clean_question, resolve_follow_up
 from retrieval.retriever import KnowledgeBaseRetriever
 from retrieval.search import HybridSearcher, to_passage
-from retrieval.settings import Secrets, Settings, load_settings
+from retrieval.settings import Secrets, Settings, load_settings, with_overrides
 from retrieval.store import VectorStore
 from retrieval.types import Answer, IngestReport, Passage, SourceInfo
 
@@ -62,11 +62,11 @@ class KnowledgeBase:
         config_file: str | os.PathLike[str] | None = None,
         **overrides: Any,
     ) -> None:
-        """Use ``settings``, or load them from config/ and the environment with ``overrides``."""
+        """Use ``settings`` or load them from config/ and the environment; apply ``overrides``."""
         if settings is None:
             settings = load_settings(Settings, config_file=config_file, **overrides)
         elif overrides:
-            settings = load_settings(type(settings), config_file=config_file, **overrides)
+            settings = with_overrides(settings, **overrides)
         self.settings = settings
         self.embedder = Embedder(settings.embedding)
         self._store: VectorStore | None = None

@@ -266,3 +266,18 @@ def load_settings(
         raise ConfigError(f"bad configuration: {_describe(exc)}") from None
     finally:
         _config_file.reset(token)
+
+
+def with_overrides(settings: S, **overrides: Any) -> S:
+    """Return a copy of ``settings`` with keyword overrides (``top_k=8``) applied and validated.
+
+    >>> with_overrides(Settings(), top_k=8).retrieval.top_k
+    8
+    """
+    data = settings.model_dump()
+    for section, values in _nest_overrides(type(settings), overrides).items():
+        data[section] = {**data.get(section, {}), **values}
+    try:
+        return type(settings).model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"bad configuration: {_describe(exc)}") from None

@@ -94,3 +94,19 @@ def test_secrets_are_not_accepted_from_the_settings_file(tmp_path: Path) -> None
     config.write_text('discord_token = "abc"\n')
     with pytest.raises(ConfigError, match="unknown setting 'discord_token'"):
         load_settings(config_file=config)
+
+
+def test_overrides_apply_to_given_settings_without_reloading(tmp_path: Path) -> None:
+    from retrieval import KnowledgeBase
+    from retrieval.settings import with_overrides
+
+    config = tmp_path / "s.toml"
+    config.write_text("[retrieval]\ntop_k = 3\n")
+    base = load_settings(config_file=config, min_score=0.5)
+    kb = KnowledgeBase(base, persist_dir=tmp_path / "kb")
+    assert kb.settings.retrieval.top_k == 3
+    assert kb.settings.answer.min_score == 0.5
+    assert kb.settings.store.persist_dir == tmp_path / "kb"
+    assert base.store.persist_dir != tmp_path / "kb"
+    with pytest.raises(ConfigError, match="retrieval.top_k"):
+        with_overrides(base, top_k=0)
