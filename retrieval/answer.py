@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,6 +70,8 @@ class AnswerComposer:
         """Remember the model used to score sentences."""
         self.embedder = embedder
         self.settings = settings
+        # The corpus's term weights (the searcher's IDF); without them every term counts the same.
+        self.idf: Callable[[str], float] | None = None
 
     def sentences(self, passages: Sequence[Passage]) -> list[tuple[int, int, str]]:
         """Return (passage index, start, text) of the distinct sentences of the top passages."""
@@ -93,16 +95,31 @@ class AnswerComposer:
         the question's key terms found in one sentence. Either signal alone confuses a question
         on a neighbouring topic with an answerable one; together they separate them well.
         """
-        terms = key_terms(searched)
-        overlaps = [lexical_overlap(terms, text) for _, _, text in self.sentences(passages)]
-        return self._support(passages, overlaps)
+        return self._support(passages, key_terms(searched), self.sentences(passages))
 
-    def _support(self, passages: Sequence[Passage], overlaps: Sequence[float]) -> float:
-        """Combine the best similarity with the best sentence's term overlap."""
+    def _support(
+        self,
+        passages: Sequence[Passage],
+        terms: Sequence[str],
+        pieces: Sequence[tuple[int, int, str]],
+    ) -> float:
+        """Combine the best similarity with the best sentence's IDF-weighted term coverage.
+
+        Weighting by IDF makes a missing rare word (a name, a place) count for more than a
+        missing common one, which is what tells a neighbouring topic from the asked one.
+        """
         if not passages:
             return -1.0
+        weights = [self.idf(t) if self.idf else 1.0 for t in terms]
+        total = sum(weights)
+        coverage = 0.0
+        if total > 0:
+            for _, _, text in pieces:
+                found = set(key_terms(text))
+                share = sum(w for t, w in zip(terms, weights, strict=True) if t in found) / total
+                coverage = max(coverage, share)
         top = max(p.score for p in passages)
-        return top + self.settings.support_coverage * max(overlaps, default=0.0)
+        return top + self.settings.support_coverage * coverage
 
     def candidates(
         self, question_vector: np.ndarray, terms: Sequence[str], passages: Sequence[Passage]
@@ -155,7 +172,7 @@ class AnswerComposer:
         terms = key_terms(searched)
         pieces = self.sentences(passages)
         overlaps = [lexical_overlap(terms, text) for _, _, text in pieces]
-        if self._support(passages, overlaps) < self.settings.min_support:
+        if self._support(passages, terms, pieces) < self.settings.min_support:
             return abstain(question, passages, self.settings.suggestions, searched)
         scored = self._score(question_vector, pieces, overlaps)
         if not scored:

@@ -347,6 +347,7 @@ def ask_all(kb: Any, questions: Sequence[tuple[Question, bool]], progress: bool)
     from retrieval.answer import AnswerComposer
 
     composer = AnswerComposer(kb.embedder, kb.settings.answer)
+    composer.idf = kb.searcher.idf
     outcomes = []
     bar = progress_bar(len(questions), "asking") if progress else None
     for question, in_index in questions:

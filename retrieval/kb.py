@@ -72,6 +72,7 @@ class KnowledgeBase:
         self._store: VectorStore | None = None
         self._searcher: HybridSearcher | None = None
         self._composer = AnswerComposer(self.embedder, settings.answer)
+        self._composer.idf = lambda term: self.searcher.idf(term)
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:

@@ -45,8 +45,12 @@ class KeywordIndex:
         self._sentences: dict[str, list[frozenset[str]]] = {}
 
     def idf(self, term: str) -> float:
-        """Return the BM25 inverse document frequency of a stemmed term (highest when unseen)."""
-        n, df = len(self.chunks), self._doc_freq.get(term, 0)
+        """Return the BM25 inverse document frequency of a stemmed term.
+
+        A term the corpus never uses weighs as much as its rarest one: in a small corpus many
+        ordinary words are unseen, and they should not outweigh the words that matter.
+        """
+        n, df = len(self.chunks), max(self._doc_freq.get(term, 0), 1)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def sentence_terms(self, chunk: StoredChunk) -> list[frozenset[str]]:
@@ -146,6 +150,11 @@ class HybridSearcher:
                 self._index_version = version
                 log.info("keyword index built over %d chunks", len(self._index.chunks))
             return self._index
+
+    def idf(self, term: str) -> float:
+        """Return a stemmed term's IDF in the last keyword index, or 1.0 before one is built."""
+        index = self._index
+        return index.idf(term) if index is not None else 1.0
 
     def search(self, question: str, k: int, vector: np.ndarray | None = None) -> list[Passage]:
         """Return the ``k`` best passages for ``question``, fused from dense and BM25 results."""

@@ -107,8 +107,8 @@ class AnswerSettings(Section):
     max_sentences: int = Field(3, ge=1, le=10)
     max_chars: int = Field(400, ge=80)
     min_score: float = Field(0.15, ge=-1, le=1)  # no passage this similar: abstain outright
-    min_support: float = Field(0.82, ge=-1, le=3)  # similarity + coverage below this: abstain
-    support_coverage: float = Field(1.0, ge=0, le=2)  # weight of term coverage in the support
+    min_support: float = Field(0.78, ge=-1, le=3)  # similarity + coverage below this: abstain
+    support_coverage: float = Field(0.8, ge=0, le=2)  # weight of term coverage in the support
     max_question_chars: int = Field(1000, ge=10)
     suggestions: int = Field(3, ge=0, le=10)
 
