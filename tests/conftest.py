@@ -21,12 +21,29 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Keep the exported embedding model in a session folder, never in the repository.
+
+    Set for the whole session, so module fixtures and their subprocesses see it too.
+    """
+    folder = tmp_path_factory.mktemp("model_cache")
+    previous = os.environ.get("QABOT_EMBEDDING__CACHE_DIR")
+    os.environ["QABOT_EMBEDDING__CACHE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("QABOT_EMBEDDING__CACHE_DIR", None)
+    else:
+        os.environ["QABOT_EMBEDDING__CACHE_DIR"] = previous
+
+
 @pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep a developer's QABOT_* variables and tokens out of the tests."""
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, model_cache: Path) -> None:
+    """Keep a developer's QABOT_* variables and tokens out; keep the model cache out of the repo."""
     for name in list(os.environ):
         if name.startswith("QABOT_") or name in {"DISCORD_TOKEN", "OPENAI_API_KEY"}:
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("QABOT_EMBEDDING__CACHE_DIR", str(model_cache))
 
 
 @pytest.fixture
