@@ -105,7 +105,12 @@ class KnowledgeBase:
                 self._store = VectorStore(self.settings.store, self.embedder, rebuild=True)
                 self._searcher = None
         factory: Callable[[int], Progress] | None = _tqdm_progress if progress else None
-        return ingest(self.settings, self.store, self.embedder, factory)
+        report = ingest(self.settings, self.store, self.embedder, factory)
+        if report.changed and self._searcher is not None:
+            # A process that answers questions rebuilds its keyword index here, in the ingest's
+            # thread, so the next question does not wait for it.
+            self._searcher.keyword_index()
+        return report
 
     def search(self, question: str, k: int | None = None) -> list[Passage]:
         """Return the ``k`` most relevant passages (default ``retrieval.top_k``).

@@ -178,3 +178,20 @@ def test_opening_with_another_model_says_to_reingest(seeds_copy: Path, tmp_path:
     report = other.ingest(rebuild=True)
     assert report.added == 1
     assert other.sources()[0].source == SEED_SOURCE
+
+
+def test_ingest_rebuilds_the_keyword_index_of_a_process_that_answers(
+    seeds_copy: Path, tmp_path: Path
+) -> None:
+    kb = KnowledgeBase(seeds_dir=seeds_copy, persist_dir=tmp_path / "chroma")
+    kb.ingest()
+    assert kb._searcher is None  # a process that only ingests builds no keyword index
+    kb.search("When will Petro meet Trump?")
+    searcher = kb.searcher
+    (seeds_copy / "launch.md").write_text("# Launch\n\nThe zeppelin launch is on March 12.\n")
+    kb.ingest()
+    index = searcher._index
+    assert index is not None
+    assert any("zeppelin" in c.text for c in index.chunks)
+    kb.search("zeppelin launch")
+    assert searcher._index is index  # the question reused it instead of building another
