@@ -9,6 +9,8 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
 
+import numpy as np
+
 from retrieval.answer import AnswerComposer
 from retrieval.embedding import Embedder
 from retrieval.ingest import Progress, ingest
@@ -73,7 +75,7 @@ class KnowledgeBase:
         self._searcher: HybridSearcher | None = None
         self._composer = AnswerComposer(self.embedder, settings.answer)
         self._composer.idf = lambda term: self.searcher.idf(term)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # the searcher is built while holding it, opening the store
 
     def __repr__(self) -> str:
         """Describe the knowledge base without any secret."""
@@ -90,10 +92,11 @@ class KnowledgeBase:
 
     @property
     def searcher(self) -> HybridSearcher:
-        """Return the hybrid searcher, built on first use."""
-        if self._searcher is None:
-            self._searcher = HybridSearcher(self.store, self.embedder, self.settings.retrieval)
-        return self._searcher
+        """Return the hybrid searcher, built once even when the first questions arrive together."""
+        with self._lock:
+            if self._searcher is None:
+                self._searcher = HybridSearcher(self.store, self.embedder, self.settings.retrieval)
+            return self._searcher
 
     def ingest(self, *, progress: bool = False, rebuild: bool = False) -> IngestReport:
         """Index the documents folder incrementally and return the counts.
@@ -119,8 +122,12 @@ class KnowledgeBase:
         ['petro-trump-white-house-meeting.txt']
         """
         text = clean_question(question, self.settings.answer.max_question_chars)
-        top_k = k or self.settings.retrieval.top_k
-        return self.store.consistent(lambda: self.searcher.search(text, top_k))
+        return self._search(text, k or self.settings.retrieval.top_k)
+
+    def _search(self, text: str, k: int, vector: np.ndarray | None = None) -> list[Passage]:
+        """Search a cleaned question, dense and keyword results from one version of the index."""
+        searcher = self.searcher
+        return self.store.consistent(lambda: searcher.search(text, k, vector))
 
     def ask(
         self,
@@ -161,9 +168,7 @@ class KnowledgeBase:
         else:
             searched = resolve_follow_up(text, recent)
         vector = self.embedder.encode([searched])[0]
-        top_k = self.settings.retrieval.top_k
-        # dense and keyword results from one version of the index, even while ingest runs
-        passages = self.store.consistent(lambda: self.searcher.search(searched, top_k, vector))
+        passages = self._search(searched, self.settings.retrieval.top_k, vector)
         answer = self._composer.compose(text, vector, passages, searched)
         if mode != "llm" or (answer.abstained and not passages):
             yield answer

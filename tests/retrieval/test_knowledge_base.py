@@ -195,3 +195,24 @@ def test_ingest_rebuilds_the_keyword_index_of_a_process_that_answers(
     assert any("zeppelin" in c.text for c in index.chunks)
     kb.search("zeppelin launch")
     assert searcher._index is index  # the question reused it instead of building another
+
+
+def test_questions_arriving_together_share_one_searcher(
+    seeds_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import retrieval.kb
+    from retrieval.search import HybridSearcher
+
+    class SlowSearcher(HybridSearcher):
+        def __init__(self, *args: object) -> None:
+            time.sleep(0.05)  # widen the window in which a second thread could build another
+            super().__init__(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(retrieval.kb, "HybridSearcher", SlowSearcher)
+    kb = KnowledgeBase(seeds_dir=seeds_copy, persist_dir=tmp_path / "chroma")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        searchers = list(pool.map(lambda _: kb.searcher, range(32)))
+    assert len({id(s) for s in searchers}) == 1
