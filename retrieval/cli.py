@@ -15,8 +15,6 @@ from retrieval.eval_cli import add_eval_command
 from retrieval.kb import KnowledgeBase
 from retrieval.types import Answer, Passage
 
-log = logging.getLogger(__name__)
-
 CHAT_HISTORY = 3  # earlier questions a chat follow-up is resolved against
 QUIET_LOGGERS = ("chromadb", "httpx", "sentence_transformers", "transformers", "bm25s")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import threading
@@ -20,8 +19,6 @@ from retrieval.search import HybridSearcher, to_passage
 from retrieval.settings import Secrets, Settings, load_settings, with_overrides
 from retrieval.store import VectorStore
 from retrieval.types import Answer, IngestReport, Passage, SourceInfo
-
-log = logging.getLogger(__name__)
 
 Mode = Literal["extractive", "llm"]
 PROGRESS_DELAY_S = 2.0  # the ingest progress bar appears only on runs longer than this
