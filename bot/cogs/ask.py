@@ -23,11 +23,21 @@ from bot.client import QABot
 from bot.feedback import AnswerRecord, new_answer_id
 from bot.streaming import Outbox, stream_answer
 from bot.views import PassagesButton, VoteButton, answer_view
-from retrieval import Answer, InvalidQuestionError, RetrievalError
+from retrieval import Answer, InvalidQuestionError, RetrievalError, StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
 RATE_NOTE_SECONDS = 15.0  # how long the rate-limit note stays in a channel
+
+
+def log_retrieval_error(exc: RetrievalError, where: str) -> None:
+    """Log a failed question: one line for an unreachable store, the traceback otherwise."""
+    if isinstance(exc, InvalidQuestionError):
+        return  # the user's mistake, explained to them; nothing for the operator
+    if isinstance(exc, StoreUnavailableError):
+        log.warning("knowledge base unavailable for %s: %s", where, exc)
+    else:
+        log.exception("retrieval failed for %s", where)
 
 
 @dataclass(slots=True)
@@ -152,6 +162,12 @@ class Ask(commands.Cog):
             len(answer.citations) if answer else 0,
         )
 
+    def log_failure(self, exc: RetrievalError, asked: Asked, started: float, where: str) -> None:
+        """Log a question retrieval could not answer, with its outcome line."""
+        log_retrieval_error(exc, where)
+        outcome = "invalid" if isinstance(exc, InvalidQuestionError) else "error"
+        self.log_question(asked, None, started, outcome)
+
     # --- messages -------------------------------------------------------------------------
 
     async def follow_up_history(self, message: discord.Message) -> list[str] | None:
@@ -246,10 +262,7 @@ class Ask(commands.Cog):
             try:
                 first = await anext(items)
             except RetrievalError as exc:
-                invalid = isinstance(exc, InvalidQuestionError)
-                if not invalid:
-                    log.exception("retrieval failed for message %s", message.id)
-                self.log_question(asked, None, started, "invalid" if invalid else "error")
+                self.log_failure(exc, asked, started, f"message {message.id}")
                 target, _, reference = await placing
                 await self.send_notice(target, reference, render.error_text(exc))
                 return
@@ -282,8 +295,7 @@ class Ask(commands.Cog):
                 self.log_question(asked, None, started, "send_failed", answer_id)
                 return
             except RetrievalError as exc:
-                log.exception("retrieval failed for message %s", message.id)
-                self.log_question(asked, None, started, "error")
+                self.log_failure(exc, asked, started, f"message {message.id}")
                 await outbox.show(render.render_notice(render.error_text(exc)))
                 return
         await self.bot.run_blocking(self.bot.feedback.add_messages, answer_id, outbox.ids)
@@ -353,10 +365,7 @@ class Ask(commands.Cog):
             try:
                 first = await anext(items)
             except RetrievalError as exc:
-                invalid = isinstance(exc, InvalidQuestionError)
-                if not invalid:
-                    log.exception("retrieval failed for /ask %s", interaction.id)
-                self.log_question(asked, None, started, "invalid" if invalid else "error")
+                self.log_failure(exc, asked, started, f"/ask {interaction.id}")
                 await interaction.followup.send(
                     render.error_text(exc), allowed_mentions=render.NO_MENTIONS
                 )
@@ -368,8 +377,7 @@ class Ask(commands.Cog):
                     items, first, outbox, asked, answer_id, interaction.channel_id
                 )
             except RetrievalError as exc:
-                log.exception("retrieval failed for /ask %s", interaction.id)
-                self.log_question(asked, None, started, "error")
+                self.log_failure(exc, asked, started, f"/ask {interaction.id}")
                 await outbox.show(render.render_notice(render.error_text(exc)))
                 return
         await self.bot.run_blocking(self.bot.feedback.add_messages, answer_id, outbox.ids)

@@ -251,8 +251,9 @@ class UnreachableKB:
 
 
 async def test_an_unreachable_store_is_explained_in_one_sentence(
-    start_bot: BotFactory, kb, double
+    start_bot: BotFactory, kb, double, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.cogs.ask")
     h = await start_bot(knowledge=UnreachableKB(kb.settings), ingest_on_start=False)
     d = h.double
     _, answer = await ask_by_mention(h)
@@ -260,6 +261,9 @@ async def test_an_unreachable_store_is_explained_in_one_sentence(
     interaction = await d.slash("ask", {"question": QUESTION})
     await d.wait_for(lambda: interaction.followups)
     assert interaction.followups[0]["content"] == KB_UNAVAILABLE
+    warnings = [r for r in caplog.records if r.name == "bot.cogs.ask"]
+    assert len(warnings) == 2  # one line per question, without a traceback
+    assert all("not answering" in r.getMessage() and not r.exc_info for r in warnings)
     sources = await d.slash("sources")
     await d.wait_for(lambda: sources.followups)
     assert sources.followups[0]["content"] == KB_UNAVAILABLE
