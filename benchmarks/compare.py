@@ -30,6 +30,7 @@ from retrieval.evaluation import (  # noqa: E402
     DEFAULT_SEED,
     PARTS,
     TOP_K,
+    Article,
     EvalReport,
     Metrics,
     Outcome,
@@ -48,12 +49,24 @@ MODEL = "all-MiniLM-L6-v2"  # the packaged model, for both systems
 INGEST_ARTICLES = 4  # articles indexed in each alternating ingest round
 
 
-def run_peer(path: Path, max_questions: int, holdout: float, seed: int) -> dict[str, Any]:
-    """Index and search with the LangChain tutorial pipeline; return metrics and timings."""
+def peer_ingest(articles: list[Article], embeddings: Any, directory: str) -> tuple[Any, int]:
+    """Split and index articles as the LangChain tutorial does; return the store and chunks."""
     from langchain_chroma import Chroma
     from langchain_core.documents import Document
-    from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=PEER_CHUNK_SIZE, chunk_overlap=PEER_CHUNK_OVERLAP
+    )
+    docs = splitter.split_documents(
+        [Document(f"{a.title}\n\n{a.text}", metadata={"title": a.title}) for a in articles]
+    )
+    return Chroma.from_documents(docs, embeddings, persist_directory=directory), len(docs)
+
+
+def run_peer(path: Path, max_questions: int, holdout: float, seed: int) -> dict[str, Any]:
+    """Index and search with the LangChain tutorial pipeline; return metrics and timings."""
+    from langchain_huggingface import HuggingFaceEmbeddings
 
     articles = load_squad(path)
     indexed, held_out = split_articles(articles, holdout, seed)
@@ -65,13 +78,7 @@ def run_peer(path: Path, max_questions: int, holdout: float, seed: int) -> dict[
     load_s = time.perf_counter() - started
     with tempfile.TemporaryDirectory(prefix="peer-") as tmp:
         started = time.perf_counter()
-        splitter = RecursiveCharacterTextSplitter(
-            chunk_size=PEER_CHUNK_SIZE, chunk_overlap=PEER_CHUNK_OVERLAP
-        )
-        docs = splitter.split_documents(
-            [Document(f"{a.title}\n\n{a.text}", metadata={"title": a.title}) for a in indexed]
-        )
-        db = Chroma.from_documents(docs, embeddings, persist_directory=tmp)
+        db, chunks = peer_ingest(indexed, embeddings, tmp)
         ingest_s = time.perf_counter() - started
         outcomes = []
         for question, inside in [(q, True) for q in asked] + [(q, False) for q in oos]:
@@ -82,9 +89,9 @@ def run_peer(path: Path, max_questions: int, holdout: float, seed: int) -> dict[
                 Outcome(question, inside, [d.page_content for d in found], search_ms=elapsed)
             )
     return {
-        "chunks": len(docs),
+        "chunks": chunks,
         "ingest_seconds": ingest_s,
-        "ingest_chunks_per_s": len(docs) / ingest_s,
+        "ingest_chunks_per_s": chunks / ingest_s,
         "model_load_seconds": load_s,
         "parts": summarize_parts(outcomes, with_answers=False),
     }
@@ -95,10 +102,7 @@ def ingest_rounds(path: Path, rounds: int, articles: int) -> dict[str, float]:
 
     Alternating rounds share out whatever else the machine is doing; the medians are compared.
     """
-    from langchain_chroma import Chroma
-    from langchain_core.documents import Document
     from langchain_huggingface import HuggingFaceEmbeddings
-    from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     from retrieval.evaluation import eval_settings, write_articles
     from retrieval.kb import KnowledgeBase
@@ -110,14 +114,8 @@ def ingest_rounds(path: Path, rounds: int, articles: int) -> dict[str, float]:
     for _ in range(rounds):
         with tempfile.TemporaryDirectory(prefix="peer-ingest-") as tmp:
             started = time.perf_counter()
-            splitter = RecursiveCharacterTextSplitter(
-                chunk_size=PEER_CHUNK_SIZE, chunk_overlap=PEER_CHUNK_OVERLAP
-            )
-            docs = splitter.split_documents(
-                [Document(f"{a.title}\n\n{a.text}", metadata={"title": a.title}) for a in chosen]
-            )
-            Chroma.from_documents(docs, embeddings, persist_directory=tmp)
-            peer_rates.append(len(docs) / (time.perf_counter() - started))
+            _, chunks = peer_ingest(chosen, embeddings, tmp)
+            peer_rates.append(chunks / (time.perf_counter() - started))
         with tempfile.TemporaryDirectory(prefix="ours-ingest-") as tmp:
             root = Path(tmp)
             write_articles(chosen, root / "docs")
