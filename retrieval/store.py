@@ -155,6 +155,7 @@ class VectorStore:
             else f"Chroma store {str(settings.persist_dir)!r}"
         )
         self._cache: Registry | None = None
+        self._reading = threading.local()  # .registry: an enclosing read's, on this thread
         self._lease_owner: str | None = None  # set while this store holds a server ingest lease
         self._lease_renewed = 0.0
         with self._guard():
@@ -311,15 +312,30 @@ class VectorStore:
         return self._read(lambda _registry: read())
 
     def _read(self, read: Callable[[Registry], T]) -> T:
-        """Run ``read`` with the current registry until no writer moved the version meanwhile."""
+        """Run ``read`` with the current registry until no writer moved the version meanwhile.
+
+        A read nested in another on the same thread uses the enclosing read's registry without
+        checking the version itself: the enclosing read checks it around both and tries again.
+        """
+        enclosing: Registry | None = getattr(self._reading, "registry", None)
+        if enclosing is not None:
+            return read(enclosing)
         for attempt in range(READ_ATTEMPTS - 1):
             before = self.version()
-            result = read(self.registry(before))
+            result = self._read_with(self.registry(before), read)
             if self.version() == before:
                 return result
             time.sleep(READ_BACKOFF_S * attempt)  # let a burst of writes pass
         log.warning("the index kept changing during %d reads; serving the last", READ_ATTEMPTS)
-        return read(self.registry())
+        return self._read_with(self.registry(), read)
+
+    def _read_with(self, registry: Registry, read: Callable[[Registry], T]) -> T:
+        """Run ``read`` with ``registry``, which reads nested in it use too."""
+        self._reading.registry = registry
+        try:
+            return read(registry)
+        finally:
+            self._reading.registry = None
 
     @contextmanager
     def ingest_lock(self) -> Iterator[None]:
