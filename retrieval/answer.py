@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,12 +47,16 @@ def abstain(question: str, passages: Sequence[Passage], suggestions: int, search
     )
 
 
-def lexical_overlap(terms: Sequence[str], text: str) -> float:
-    """Return the share of the question's key terms found in ``text``."""
+def lexical_overlap(terms: Sequence[str], found: Set[str]) -> float:
+    """Return the share of the question's key terms among a sentence's key terms ``found``."""
     if not terms:
         return 0.0
-    found = set(key_terms(text))
     return sum(t in found for t in terms) / len(terms)
+
+
+def sentence_terms(pieces: Sequence[tuple[int, int, str]]) -> list[frozenset[str]]:
+    """Return the key terms of each (passage index, start, text) sentence, computed once."""
+    return [frozenset(key_terms(text)) for _, _, text in pieces]
 
 
 def _trim(text: str, limit: int) -> str:
@@ -95,13 +99,15 @@ class AnswerComposer:
         the question's key terms found in one sentence. Either signal alone confuses a question
         on a neighbouring topic with an answerable one; together they separate them well.
         """
-        return self._support(passages, key_terms(searched), self.sentences(passages))
+        return self._support(
+            passages, key_terms(searched), sentence_terms(self.sentences(passages))
+        )
 
     def _support(
         self,
         passages: Sequence[Passage],
         terms: Sequence[str],
-        pieces: Sequence[tuple[int, int, str]],
+        found: Sequence[Set[str]],
     ) -> float:
         """Combine the best similarity with the best sentence's IDF-weighted term coverage.
 
@@ -114,20 +120,11 @@ class AnswerComposer:
         total = sum(weights)
         coverage = 0.0
         if total > 0:
-            for _, _, text in pieces:
-                found = set(key_terms(text))
-                share = sum(w for t, w in zip(terms, weights, strict=True) if t in found) / total
+            for words in found:
+                share = sum(w for t, w in zip(terms, weights, strict=True) if t in words) / total
                 coverage = max(coverage, share)
         top = max(p.score for p in passages)
         return top + self.settings.support_coverage * coverage
-
-    def candidates(
-        self, question_vector: np.ndarray, terms: Sequence[str], passages: Sequence[Passage]
-    ) -> list[Candidate]:
-        """Split the top passages into sentences and score each against the question."""
-        pieces = self.sentences(passages)
-        overlaps = [lexical_overlap(terms, text) for _, _, text in pieces]
-        return self._score(question_vector, pieces, overlaps)
 
     def _score(
         self,
@@ -171,9 +168,10 @@ class AnswerComposer:
             return abstain(question, passages, self.settings.suggestions, searched)
         terms = key_terms(searched)
         pieces = self.sentences(passages)
-        overlaps = [lexical_overlap(terms, text) for _, _, text in pieces]
-        if self._support(passages, terms, pieces) < self.settings.min_support:
+        found = sentence_terms(pieces)
+        if self._support(passages, terms, found) < self.settings.min_support:
             return abstain(question, passages, self.settings.suggestions, searched)
+        overlaps = [lexical_overlap(terms, words) for words in found]
         scored = self._score(question_vector, pieces, overlaps)
         if not scored:
             return abstain(question, passages, self.settings.suggestions, searched)
