@@ -48,7 +48,10 @@ class Admin(commands.Cog):
         try:
             sources = await self.bot.run_blocking(self.bot.kb.sources)
         except RetrievalError as exc:
-            log.exception("listing sources failed")
+            if isinstance(exc, StoreUnavailableError):
+                log.warning("listing sources failed: %s", exc)
+            else:
+                log.exception("listing sources failed")
             await interaction.followup.send(
                 render.KB_UNAVAILABLE
                 if isinstance(exc, StoreUnavailableError)

@@ -253,7 +253,7 @@ class UnreachableKB:
 async def test_an_unreachable_store_is_explained_in_one_sentence(
     start_bot: BotFactory, kb, double, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.cogs.ask")
+    caplog.set_level(logging.WARNING, logger="bot.cogs")
     h = await start_bot(knowledge=UnreachableKB(kb.settings), ingest_on_start=False)
     d = h.double
     _, answer = await ask_by_mention(h)
@@ -267,3 +267,6 @@ async def test_an_unreachable_store_is_explained_in_one_sentence(
     sources = await d.slash("sources")
     await d.wait_for(lambda: sources.followups)
     assert sources.followups[0]["content"] == KB_UNAVAILABLE
+    listing = [r for r in caplog.records if r.name == "bot.cogs.admin"]
+    assert len(listing) == 1 and "not answering" in listing[0].getMessage()
+    assert not listing[0].exc_info
