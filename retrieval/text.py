@@ -10,9 +10,9 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
 _WORD = re.compile(r"(?u)\b\w\w+\b")
-# A sentence ends at ., ! or ? before a capital, or at a line break, except a line break followed
-# by a lower-case word: that is a hard-wrapped line (licences, reports), not a new sentence.
-# A sentence ends after . ! or ? and any closing quote or bracket, before a capital or digit.
+# A sentence ends after . ! or ? and any closing quote or bracket, before a capital or digit; or
+# at a line break, except one followed by a lower-case word: that is a hard-wrapped line
+# (licences, reports), not a new sentence.
 _SENTENCE_END = re.compile(
     r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n(?![ \t]*[a-z])"
 )
