@@ -1,4 +1,4 @@
-"""Hybrid search: dense vectors from Chroma and BM25 keywords, fused by reciprocal rank."""
+"""Hybrid search: dense vectors from Chroma and BM25 keywords, fused by score or by rank."""
 
 from __future__ import annotations
 
