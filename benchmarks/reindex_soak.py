@@ -16,7 +16,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -32,8 +31,8 @@ from tests.reliability.corpus import (
     SETTINGS,
     STABLE_TOPICS,
     Tally,
+    asking,
     remember_question_vectors,
-    search_and_check,
     write_round,
 )
 
@@ -61,27 +60,9 @@ def embedded(root: Path, rounds: int) -> dict[str, object]:
     writer.ingest()
     reader = KnowledgeBase(seeds_dir=seeds, persist_dir=root / "chroma", **SETTINGS)
     remember_question_vectors(reader)
-    tallies = [Tally() for _ in range(READERS)]
-    done = threading.Event()
-
-    def loop(tally: Tally) -> None:
-        while not done.is_set():
-            for topic in STABLE_TOPICS:
-                search_and_check(reader, tally, topic)
-
-    threads = [threading.Thread(target=loop, args=(t,)) for t in tallies]
-    for t in threads:
-        t.start()
     started = time.monotonic()
-    try:
+    with asking(reader, READERS) as total:
         good = ingest_rounds(writer, seeds, rounds)
-    finally:
-        done.set()
-        for t in threads:
-            t.join()
-    total = Tally()
-    for t in tallies:
-        total.add(t)
     return {
         "mode": "embedded",
         "ingests": rounds,

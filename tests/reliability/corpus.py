@@ -7,8 +7,10 @@ Each paragraph ends with a marker like ``[zebra v3]`` and is short enough to be 
 from __future__ import annotations
 
 import re
+import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,3 +153,31 @@ def search_and_check(kb: Any, tally: Tally, topic: str, every: int = 10) -> None
     except Exception as exc:  # noqa: BLE001 - every failure is counted, none may happen
         tally.failures += 1
         tally.note(f"{type(exc).__name__}: {exc}")
+
+
+@contextmanager
+def asking(kb: Any, threads: int) -> Iterator[Tally]:
+    """Ask about every stable topic in ``threads`` threads until the block ends; tally them all.
+
+    The tally yielded is filled in when the block ends, once the threads have stopped.
+    """
+    tallies = [Tally() for _ in range(threads)]
+    done = threading.Event()
+
+    def ask_in_a_loop(tally: Tally) -> None:
+        while not done.is_set():
+            for topic in STABLE_TOPICS:
+                search_and_check(kb, tally, topic)
+
+    askers = [threading.Thread(target=ask_in_a_loop, args=(t,)) for t in tallies]
+    for asker in askers:
+        asker.start()
+    total = Tally()
+    try:
+        yield total
+    finally:
+        done.set()
+        for asker in askers:
+            asker.join()
+        for part in tallies:
+            total.add(part)

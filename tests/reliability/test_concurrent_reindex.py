@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from tests.reliability.corpus import (
     SETTINGS,
     STABLE_TOPICS,
     Tally,
+    asking,
     remember_question_vectors,
     search_and_check,
     write_round,
@@ -29,29 +29,11 @@ def test_questions_during_reindex_see_whole_documents(seeds_copy: Path, tmp_path
     writer.ingest()
     reader = KnowledgeBase(seeds_dir=seeds_copy, persist_dir=tmp_path / "chroma", **SETTINGS)
     remember_question_vectors(reader)
-    tallies = [Tally() for _ in range(READERS)]
-    done = threading.Event()
-
-    def ask_in_a_loop(tally: Tally) -> None:
-        while not done.is_set():
-            for topic in STABLE_TOPICS:
-                search_and_check(reader, tally, topic)
-
-    askers = [threading.Thread(target=ask_in_a_loop, args=(t,)) for t in tallies]
-    for asker in askers:
-        asker.start()
-    try:
+    with asking(reader, READERS) as tally:
         for version in range(2, ROUNDS + 2):
             write_round(seeds_copy, version)
             report = writer.ingest()
             assert (report.updated, report.added) == (len(STABLE_TOPICS), 1)
-    finally:
-        done.set()
-        for asker in askers:
-            asker.join()
-    tally = Tally()
-    for part in tallies:
-        tally.add(part)
     print(f"embedded: {tally}")
     assert tally.questions >= ROUNDS
     assert tally.problems() == 0, tally.notes
