@@ -34,9 +34,9 @@ def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-async def run_bot(tmp_path: Path, env: dict[str, str]) -> tuple[int, str]:
-    """Run python -m bot in tmp_path and return its exit code and stderr."""
-    proc = await asyncio.create_subprocess_exec(
+async def start_bot_process(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    """Start python -m bot in tmp_path, its output piped."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
@@ -45,6 +45,11 @@ async def run_bot(tmp_path: Path, env: dict[str, str]) -> tuple[int, str]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def run_bot(tmp_path: Path, env: dict[str, str]) -> tuple[int, str]:
+    """Run python -m bot in tmp_path and return its exit code and stderr."""
+    proc = await start_bot_process(tmp_path, env)
     _, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode is not None
     return proc.returncode, err.decode()
@@ -85,15 +90,7 @@ async def test_python_m_bot_answers_through_the_double_and_stops_cleanly_on_sigt
         QABOT_DISCORD__API_BASE=double.api_base,
         QABOT_DISCORD__GATEWAY_URL=double.gateway_url,
     )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start_bot_process(tmp_path, env)
     try:
         await double.wait_for(lambda: double.identifies, 60)
         msg = await double.user_message(double.channel_id, f"<@{double.app_id}> Who ousted Maduro?")
