@@ -877,9 +877,7 @@ class DiscordDouble:
     ) -> web.StreamResponse:
         """Create a follow-up message for an interaction."""
         interaction = self.interactions.get(args["token"])
-        if interaction is None:
-            return json_response({"message": "Unknown Webhook", "code": 10015}, 404)
-        if not interaction.callbacks:
+        if interaction is None or not interaction.callbacks:  # no token, or not yet responded
             return json_response({"message": "Unknown Webhook", "code": 10015}, 404)
         msg = self.make_message(request, interaction.channel_id, body, webhook_id=self.app_id)
         interaction.followups.append(msg)
