@@ -101,6 +101,29 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
+async def start_bot(
+    kb: KnowledgeBase, double: DiscordDouble, workdir: Path, ready_s: float, **discord: object
+) -> tuple[QABot, asyncio.Task[None]]:
+    """Start the real bot against the double, settings from defaults plus discord; await ready."""
+    config = workdir / "settings.toml"
+    config.write_text("", encoding="utf-8")
+    settings = load_settings(
+        BotSettings,
+        config_file=config,
+        discord={
+            "api_base": double.api_base,
+            "gateway_url": double.gateway_url,
+            "feedback_db": str(workdir / "feedback.sqlite3"),
+            "ingest_on_start": False,
+            **discord,
+        },
+    )
+    bot = QABot(settings, kb, FeedbackStore(settings.discord.feedback_db), guild_ready_timeout=0.05)
+    task = asyncio.create_task(bot.start(double.token))
+    await asyncio.wait_for(bot.wait_until_ready(), ready_s)
+    return bot, task
+
+
 async def run_bot(
     kb: KnowledgeBase, asked: list[str], workdir: Path
 ) -> tuple[list[float], list[float]]:
@@ -111,22 +134,7 @@ async def run_bot(
     """
     double = DiscordDouble(token=TOKEN)
     await double.start()
-    config = workdir / "settings.toml"
-    config.write_text("", encoding="utf-8")
-    settings = load_settings(
-        BotSettings,
-        config_file=config,
-        discord={
-            "api_base": double.api_base,
-            "gateway_url": double.gateway_url,
-            "feedback_db": str(workdir / "feedback.sqlite3"),
-            "rate_limit_count": 100_000,
-            "ingest_on_start": False,
-        },
-    )
-    bot = QABot(settings, kb, FeedbackStore(settings.discord.feedback_db), guild_ready_timeout=0.05)
-    task = asyncio.create_task(bot.start(TOKEN))
-    await asyncio.wait_for(bot.wait_until_ready(), 30)
+    bot, task = await start_bot(kb, double, workdir, 30, rate_limit_count=100_000)
     through_bot, library = [], []
     mention = f"<@{double.app_id}>"
     for i, question in enumerate(asked):

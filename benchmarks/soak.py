@@ -28,11 +28,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from benchmarks.bot_latency import questions  # noqa: E402
-from bot.client import QABot  # noqa: E402
-from bot.feedback import FeedbackStore  # noqa: E402
-from bot.settings import BotSettings  # noqa: E402
-from retrieval import KnowledgeBase, load_settings  # noqa: E402
+from benchmarks.bot_latency import questions, start_bot  # noqa: E402
+from retrieval import KnowledgeBase  # noqa: E402
 from tests.discord_double import DiscordDouble  # noqa: E402
 from tests.discord_double import payloads as p  # noqa: E402
 
@@ -55,23 +52,9 @@ async def soak(kb: KnowledgeBase, users: int, per_user: int, workdir: Path) -> d
     names = [f"user{n:02d}" for n in range(users)] + ["flooder"]
     for name in names:
         double.users[name] = p.user(p.snowflake(), name)
-    config = workdir / "settings.toml"
-    config.write_text("", encoding="utf-8")
-    settings = load_settings(
-        BotSettings,
-        config_file=config,
-        discord={
-            "api_base": double.api_base,
-            "gateway_url": double.gateway_url,
-            "feedback_db": str(workdir / "feedback.sqlite3"),
-            "rate_limit_count": per_user,
-            "rate_limit_window_s": 3600.0,
-            "ingest_on_start": False,
-        },
+    bot, task = await start_bot(
+        kb, double, workdir, 60, rate_limit_count=per_user, rate_limit_window_s=3600.0
     )
-    bot = QABot(settings, kb, FeedbackStore(settings.discord.feedback_db), guild_ready_timeout=0.05)
-    task = asyncio.create_task(bot.start(TOKEN))
-    await asyncio.wait_for(bot.wait_until_ready(), 60)
     mention = f"<@{double.app_id}>"
     asked = questions(users * per_user)
     threads: list[int] = []
