@@ -24,10 +24,13 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retrieval.errors import RetrievalError
 from retrieval.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from retrieval.kb import KnowledgeBase
 
 DEFAULT_MAX_QUESTIONS = 1000  # answerable questions asked about indexed articles
 DEFAULT_HOLDOUT_FRACTION = 0.2  # share of articles left out of the index to test abstention
@@ -342,7 +345,9 @@ def evaluate(
     )
 
 
-def ask_all(kb: Any, questions: Sequence[tuple[Question, bool]], progress: bool) -> list[Outcome]:
+def ask_all(
+    kb: KnowledgeBase, questions: Sequence[tuple[Question, bool]], progress: bool
+) -> list[Outcome]:
     """Search and ask every question, timing both."""
     from retrieval.answer import AnswerComposer
 
