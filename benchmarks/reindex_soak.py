@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +25,8 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from retrieval import KnowledgeBase
 from tests.chroma_server import ChromaServer
-from tests.conftest import REPO_ROOT, SEEDS
+from tests.conftest import SEEDS
+from tests.reliability import reader_process
 from tests.reliability.corpus import (
     SETTINGS,
     STABLE_TOPICS,
@@ -82,24 +82,7 @@ def server(root: Path, rounds: int) -> dict[str, object]:
         writer = KnowledgeBase(seeds_dir=seeds, host=chroma.host, port=chroma.port, **SETTINGS)
         writer.ingest()
         stop, outs = root / "stop.json", [root / f"reader-{n}.json" for n in range(READERS)]
-        readers = [
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "tests.reliability.reader_process",
-                    chroma.host,
-                    str(chroma.port),
-                    str(seeds),
-                    str(stop),
-                    str(out),
-                ],
-                cwd=REPO_ROOT,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            for out in outs
-        ]
+        readers = [reader_process.start(chroma.host, chroma.port, seeds, stop, out) for out in outs]
         for r in readers:
             assert r.stdout is not None and r.stdout.readline().strip() == "ready"
         started = time.monotonic()

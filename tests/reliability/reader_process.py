@@ -10,12 +10,15 @@ with how long that took, to OUT_FILE as JSON.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
 
 from retrieval import KnowledgeBase
+from tests.conftest import REPO_ROOT
 from tests.reliability.corpus import (
     SETTINGS,
     STABLE_TOPICS,
@@ -26,6 +29,26 @@ from tests.reliability.corpus import (
 
 SEE_TIMEOUT_S = 30.0  # how long the final document may take to become visible here
 POLL_S = 0.05  # pause between looks for the final document
+
+
+def start(host: str, port: int, seeds: Path, stop: Path, out: Path) -> subprocess.Popen[str]:
+    """Start a reader process; it prints "ready" once it has answered a first question."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.reliability.reader_process",
+            host,
+            str(port),
+            str(seeds),
+            str(stop),
+            str(out),
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TOKENIZERS_PARALLELISM": "false"},
+    )
 
 
 def main(host: str, port: int, seeds: Path, stop: Path, out: Path) -> None:

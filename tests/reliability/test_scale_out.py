@@ -14,7 +14,7 @@ import pytest
 from retrieval import KnowledgeBase
 from retrieval.store import LEASE_ID
 from tests.chroma_server import ChromaServer
-from tests.conftest import REPO_ROOT
+from tests.reliability import reader_process
 from tests.reliability.corpus import SETTINGS, STABLE_TOPICS, Tally, write_round
 
 READERS = 2  # reader processes, like bot processes answering questions
@@ -23,27 +23,6 @@ READY_TIMEOUT_S = 120.0  # model loading on a busy two-core machine is slow
 FINAL = "beacon.md"
 FINAL_TEXT = "# Beacon\n\nThe harbour beacon was relit on the ninth of June by the keeper.\n"
 FINAL_QUESTION = "When was the harbour beacon relit?"
-
-
-def start_reader(server: ChromaServer, seeds: Path, stop: Path, out: Path) -> subprocess.Popen[str]:
-    """Start a reader process; it prints "ready" once it has answered a first question."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.reliability.reader_process",
-            server.host,
-            str(server.port),
-            str(seeds),
-            str(stop),
-            str(out),
-        ],
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "TOKENIZERS_PARALLELISM": "false"},
-    )
-    return process
 
 
 def test_readers_in_other_processes_see_whole_documents_and_new_ingests(
@@ -55,7 +34,10 @@ def test_readers_in_other_processes_see_whole_documents_and_new_ingests(
     writer.ingest()
     stop = tmp_path / "stop.json"
     outs = [tmp_path / f"reader-{n}.json" for n in range(READERS)]
-    readers = [start_reader(chroma_server, seeds_copy, stop, out) for out in outs]
+    readers = [
+        reader_process.start(chroma_server.host, chroma_server.port, seeds_copy, stop, out)
+        for out in outs
+    ]
     try:
         for reader in readers:
             assert reader.stdout is not None
