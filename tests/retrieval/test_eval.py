@@ -10,12 +10,14 @@ import pytest
 
 from retrieval.evaluation import (
     EvalDataError,
+    Outcome,
     Question,
     contains_answer,
     evaluate,
     format_report,
     load_squad,
     split_articles,
+    summarize,
 )
 
 SLICE = Path(__file__).resolve().parents[1] / "data" / "squad-v2-dev-slice.json"
@@ -59,6 +61,24 @@ def test_question_parts_are_stable_and_both_used() -> None:
 def test_answers_match_ignoring_case_and_spacing() -> None:
     assert contains_answer("It was built in  1712 by Newcomen.", ["1712 by newcomen"])
     assert not contains_answer("It was built in 1712.", ["1713"])
+
+
+def test_metrics_count_the_rank_of_the_first_passage_with_the_answer() -> None:
+    def asked(
+        answers: tuple[str, ...], passages: list[str], answer: str, abstained: bool
+    ) -> Outcome:
+        question = Question("q", "When?", answers, "A")
+        return Outcome(question, True, passages, answer=answer, abstained=abstained)
+
+    outcomes = [
+        asked(("1712",), ["no", "built in 1712", "1712 again"], "In 1712 [1]", False),
+        asked(("Newcomen",), ["no", "nothing"], "", True),
+        Outcome(Question("o", "Who?", ("x",), "B"), False, ["far"], abstained=True),
+    ]
+    m = summarize(outcomes, with_answers=True)
+    assert (m.questions, m.oos_questions) == (2, 1)
+    assert (m.hit_at_1, m.hit_at_3, m.hit_at_5, m.mrr) == (0.0, 0.5, 0.5, 0.25)
+    assert (m.answer_hit, m.wrongly_abstained, m.oos_abstained) == (0.5, 0.5, 1.0)
 
 
 def test_a_file_that_is_not_squad_is_refused_in_one_line(tmp_path: Path) -> None:
