@@ -216,3 +216,24 @@ def test_questions_arriving_together_share_one_searcher(
     with ThreadPoolExecutor(max_workers=8) as pool:
         searchers = list(pool.map(lambda _: kb.searcher, range(32)))
     assert len({id(s) for s in searchers}) == 1
+
+
+def test_reciprocal_rank_fusion_is_a_working_alternative(
+    seeds_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import retrieval.search
+
+    calls: list[int] = []
+    real = retrieval.search.rrf_fuse
+    monkeypatch.setattr(
+        retrieval.search, "rrf_fuse", lambda *a, **kw: calls.append(1) or real(*a, **kw)
+    )
+    kb = KnowledgeBase(
+        seeds_dir=seeds_copy, persist_dir=tmp_path / "chroma", fusion="rrf", bm25_weight=1.0
+    )
+    kb.ingest()
+    passages = kb.search("When will Petro meet Trump?", k=3)
+    assert calls, "rrf fusion was not used"
+    assert "February 3" in passages[0].text
+    assert passages[0].rank_score > passages[-1].rank_score
+    assert "February 3" in kb.ask("When will Petro meet Trump?").text
