@@ -170,14 +170,21 @@ class Ask(commands.Cog):
 
     # --- messages -------------------------------------------------------------------------
 
-    async def follow_up_history(self, message: discord.Message) -> list[str] | None:
-        """Return earlier questions when the message follows up an answer, else None."""
+    async def thread_history(self, channel: object) -> list[str] | None:
+        """Return earlier questions when the channel is a thread the bot opened, else None."""
         me = self.bot.user
-        channel = message.channel
         if isinstance(channel, discord.Thread) and me is not None and channel.owner_id == me.id:
             return await self.bot.run_blocking(
                 self.bot.feedback.recent_questions, channel.id, self.config.history_size
             )
+        return None
+
+    async def follow_up_history(self, message: discord.Message) -> list[str] | None:
+        """Return earlier questions when the message follows up an answer, else None."""
+        me = self.bot.user
+        history = await self.thread_history(message.channel)
+        if history is not None:
+            return history
         ref = message.reference
         if ref is not None and ref.message_id is not None:
             record = await self.bot.run_blocking(
@@ -318,12 +325,7 @@ class Ask(commands.Cog):
         """Answer a question: defer with "thinking" at once, then send the answer."""
         started = time.perf_counter()
         channel = interaction.channel
-        me = self.bot.user
-        history: list[str] = []
-        if isinstance(channel, discord.Thread) and me is not None and channel.owner_id == me.id:
-            history = await self.bot.run_blocking(
-                self.bot.feedback.recent_questions, channel.id, self.config.history_size
-            )
+        history = await self.thread_history(channel) or []
         asked = Asked(
             question=question,
             history=history,

@@ -78,6 +78,20 @@ async def test_follow_up_in_the_thread_searches_with_the_earlier_question(harnes
     assert "sanctioned" in footer and "Washington" in footer
 
 
+async def test_slash_ask_in_the_thread_searches_with_the_earlier_question(
+    harness: Harness,
+) -> None:
+    d = harness.double
+    question, _ = await ask_by_mention(harness, "Who was sanctioned by Washington?")
+    interaction = await d.slash(
+        "ask", {"question": "and when did that happen?"}, channel_id=int(question["id"])
+    )
+    await d.wait_for(lambda: interaction.followups)
+    footer = interaction.followups[-1]["embeds"][-1]["footer"]["text"]
+    assert footer.startswith("Searched as: and when did that happen?")
+    assert "sanctioned" in footer and "Washington" in footer
+
+
 async def test_reply_to_an_answer_is_a_follow_up(start_bot: BotFactory) -> None:
     h = await start_bot(open_threads=False)
     d = h.double
