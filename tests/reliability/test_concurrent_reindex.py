@@ -18,6 +18,7 @@ from tests.reliability.corpus import (
     search_and_check,
     write_round,
 )
+from tests.reliability.crash_worker import WRITE_STEPS
 
 ROUNDS = 6  # ingest runs, each changing every stable document, adding one and deleting one
 READERS = 2  # threads asking questions meanwhile
@@ -39,9 +40,6 @@ def test_questions_during_reindex_see_whole_documents(seeds_copy: Path, tmp_path
     assert tally.problems() == 0, tally.notes
     final = reader.ask("How many zebra sightings did the zebra keeper count in fact 3?")
     assert f"[zebra v{ROUNDS + 1}]" in final.passages[0].text
-
-
-WRITE_STEPS = ("upsert", "update_metadata", "register", "unregister", "bump_version", "delete")
 
 
 def test_every_intermediate_state_of_ingest_serves_whole_documents(
