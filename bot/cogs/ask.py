@@ -30,6 +30,14 @@ log = logging.getLogger(__name__)
 RATE_NOTE_SECONDS = 15.0  # how long the rate-limit note stays in a channel
 
 
+def rate_limited_text(retry_after: float) -> str:
+    """Return the note for a user who asks faster than the rate limit allows."""
+    return (
+        "You're asking faster than I can keep up; please try again in "
+        f"{max(1, round(retry_after))} seconds."
+    )
+
+
 def log_retrieval_error(exc: RetrievalError, where: str) -> None:
     """Log a failed question: one line for an unreachable store, the traceback otherwise."""
     if isinstance(exc, InvalidQuestionError):
@@ -257,8 +265,7 @@ class Ask(commands.Cog):
             self.log_question(asked, None, started, "rate_limited")
             if verdict.notify:
                 await message.reply(
-                    f"You're asking faster than I can keep up; please try again in "
-                    f"{max(1, round(verdict.retry_after))} seconds.",
+                    rate_limited_text(verdict.retry_after),
                     allowed_mentions=render.NO_MENTIONS,
                     delete_after=RATE_NOTE_SECONDS,
                 )
@@ -345,8 +352,7 @@ class Ask(commands.Cog):
         if not verdict.allowed:
             self.log_question(asked, None, started, "rate_limited")
             await interaction.response.send_message(
-                f"You're asking faster than I can keep up; please try again in "
-                f"{max(1, round(verdict.retry_after))} seconds.",
+                rate_limited_text(verdict.retry_after),
                 ephemeral=True,
             )
             return
