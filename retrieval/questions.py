@@ -46,25 +46,27 @@ def _normalize(text: str) -> str:
     return normalize(_SURROGATES.sub("", text))
 
 
+def _too_long(length: int, max_chars: int) -> InvalidQuestionError:
+    """Return the error for a question of ``length`` characters, over ``max_chars``."""
+    return InvalidQuestionError(
+        f"Your question is {length:,} characters long; "
+        f"please keep it under {max_chars:,} characters."
+    )
+
+
 def clean_question(question: str, max_chars: int) -> str:
     """Return the question normalised, or raise InvalidQuestionError with a polite message."""
     if not isinstance(question, str):
         raise InvalidQuestionError("Please ask your question as text.")
     if len(question) > max_chars * RAW_CHARS_FACTOR:
-        raise InvalidQuestionError(
-            f"Your question is {len(question):,} characters long; "
-            f"please keep it under {max_chars:,} characters."
-        )
+        raise _too_long(len(question), max_chars)
     text = _normalize(question)
     if not text:
         raise InvalidQuestionError(
             "Please type a question, for example: When will Petro meet Trump?"
         )
     if len(text) > max_chars:
-        raise InvalidQuestionError(
-            f"Your question is {len(text):,} characters long; "
-            f"please keep it under {max_chars:,} characters."
-        )
+        raise _too_long(len(text), max_chars)
     if not any(c.isalnum() for c in text):
         raise InvalidQuestionError("I couldn't find any words in that; please ask in words.")
     return text
