@@ -19,6 +19,7 @@ from retrieval.chunking import Chunk, Chunker
 from retrieval.embedding import Embedder
 from retrieval.loaders import Cleaner, Document, load_documents
 from retrieval.settings import Settings
+from retrieval.sites import SiteMap
 from retrieval.store import DocumentRecord, VectorStore
 from retrieval.types import IngestReport
 
@@ -184,7 +185,9 @@ def ingest(
         new, changed, unchanged, removed = plan(loaded.documents, indexed)
         chunks_removed = 0
         pending = _Pending(removed=removed)  # removed documents leave with the first swap
-        chunker = Chunker(settings.chunking.chunk_size, settings.chunking.chunk_overlap)
+        chunker = Chunker(
+            settings.chunking.chunk_size, settings.chunking.chunk_overlap, SiteMap(docs_cfg.sites)
+        )
         stored = store.all_metadatas() if new or changed else {}
         work = []
         for doc in new + changed:
