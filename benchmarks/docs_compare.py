@@ -223,8 +223,8 @@ def main(argv: list[str] | None = None) -> int:
             speed = ingest_rounds(corpus, embeddings, args.ingest_rounds)
             result["ingest"] = speed
             print(
-                f"ingest at {PEER_CHUNK_SIZE}/{PEER_CHUNK_OVERLAP}, {args.ingest_rounds} alternating "
-                f"rounds: peer {[round(x, 1) for x in speed['peer_chunks_per_s']]} chunks/s, "
+                f"ingest at {PEER_CHUNK_SIZE}/{PEER_CHUNK_OVERLAP}, "
+                f"{args.ingest_rounds} alternating rounds: peer {[round(x, 1) for x in speed['peer_chunks_per_s']]} chunks/s, "
                 f"ours {[round(x, 1) for x in speed['ours_chunks_per_s']]} chunks/s; "
                 f"median ratio {speed['ratio']:.2f}x"
             )
