@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from retrieval.chunking import Chunk, Chunker
 from retrieval.embedding import Embedder
-from retrieval.loaders import Cleaner, Document, load_documents
+from retrieval.loaders import Cleaner, Document, load_documents, within
 from retrieval.settings import Settings
 from retrieval.store import DocumentRecord, StoredChunk, VectorStore, stored_chunk
 from retrieval.types import IngestReport
@@ -60,9 +60,15 @@ def outdated_records(
 
 
 def plan(
-    documents: list[Document], indexed: dict[str, tuple[str, list[str]]]
+    documents: list[Document],
+    indexed: dict[str, tuple[str, list[str]]],
+    only: Collection[str] | None = None,
 ) -> tuple[list[Document], list[Document], int, list[str]]:
-    """Split documents into (new, changed, unchanged count, removed sources)."""
+    """Split documents into (new, changed, unchanged count, removed sources).
+
+    With ``only``, the documents were loaded from those paths alone, and only indexed sources
+    there can have been removed.
+    """
     new, changed, unchanged = [], [], 0
     current = {d.source for d in documents}
     for doc in documents:
@@ -73,7 +79,7 @@ def plan(
             changed.append(doc)
         else:
             unchanged += 1
-    removed = [s for s in indexed if s not in current]
+    removed = [s for s in indexed if s not in current and (only is None or within(s, only))]
     return new, changed, unchanged, removed
 
 
@@ -152,21 +158,25 @@ def ingest(
     store: VectorStore,
     embedder: Embedder,
     progress_factory: Callable[[int], Progress] | None = None,
+    only: Collection[str] | None = None,
 ) -> IngestReport:
     """Bring the store in line with the documents folder and return the counts.
 
-    Searches during ingest see every document, each wholly old or wholly new.
+    Searches during ingest see every document, each wholly old or wholly new. ``only`` (paths
+    relative to the folder: files, or folders taken whole) limits the run to what a watcher saw
+    change; it then costs what changed, not the whole folder, and leaves the orphan sweep to
+    the next full run.
     """
     started = time.perf_counter()
     docs_cfg = settings.documents
     cleaner = Cleaner(docs_cfg.boilerplate_patterns, docs_cfg.min_line_letters)
     loaded = load_documents(
-        docs_cfg.seeds_dir, docs_cfg.extensions, int(docs_cfg.max_file_mb * 1e6), cleaner
+        docs_cfg.seeds_dir, docs_cfg.extensions, int(docs_cfg.max_file_mb * 1e6), cleaner, only
     )
     with store.ingest_lock():
         records = store.documents()
         indexed = indexed_documents(records)
-        new, changed, unchanged, removed = plan(loaded.documents, indexed)
+        new, changed, unchanged, removed = plan(loaded.documents, indexed, only)
         chunks_removed = 0
         # Removed documents and outdated records of unchanged ones change with the first swap.
         pending = _Pending(records=outdated_records(loaded.documents, records), removed=removed)
@@ -193,7 +203,8 @@ def ingest(
             if len(pending.embed) >= REGISTER_BATCH_CHUNKS:
                 chunks_removed += _flush(store, embedder, pending, indexed, progress)
         chunks_removed += _flush(store, embedder, pending, indexed, progress)
-        chunks_removed += sweep_orphans(store)
+        if only is None:
+            chunks_removed += sweep_orphans(store)
         report = IngestReport(
             added=len(new),
             updated=len(changed),
