@@ -349,10 +349,6 @@ def ask_all(
     kb: KnowledgeBase, questions: Sequence[tuple[Question, bool]], progress: bool
 ) -> list[Outcome]:
     """Search and ask every question, timing both."""
-    from retrieval.answer import AnswerComposer
-
-    composer = AnswerComposer(kb.embedder, kb.settings.answer)
-    composer.idf = kb.searcher.idf
     outcomes = []
     bar = progress_bar(len(questions), "asking") if progress else None
     for question, in_index in questions:
@@ -370,7 +366,7 @@ def ask_all(
                 abstained=answer.abstained,
                 search_ms=(searched - started) * 1000,
                 ask_ms=(done - searched) * 1000,
-                support=composer.support(answer.passages, answer.searched_question),
+                support=answer.support,
             )
         )
         if bar is not None:
