@@ -222,10 +222,11 @@ def main(argv: list[str] | None = None) -> int:
         if embeddings is not None and args.ingest_rounds:
             speed = ingest_rounds(corpus, embeddings, args.ingest_rounds)
             result["ingest"] = speed
+            peer_rates = [round(x, 1) for x in speed["peer_chunks_per_s"]]
+            ours_rates = [round(x, 1) for x in speed["ours_chunks_per_s"]]
             print(
-                f"ingest at {PEER_CHUNK_SIZE}/{PEER_CHUNK_OVERLAP}, "
-                f"{args.ingest_rounds} alternating rounds: peer {[round(x, 1) for x in speed['peer_chunks_per_s']]} chunks/s, "
-                f"ours {[round(x, 1) for x in speed['ours_chunks_per_s']]} chunks/s; "
+                f"ingest at {PEER_CHUNK_SIZE}/{PEER_CHUNK_OVERLAP}, {args.ingest_rounds} "
+                f"alternating rounds: peer {peer_rates} chunks/s, ours {ours_rates} chunks/s; "
                 f"median ratio {speed['ratio']:.2f}x"
             )
         results[name] = result
