@@ -61,8 +61,12 @@ class Answer:
     ``suggestions`` may name the closest documents. ``searched_question`` is the question that was
     actually searched (it differs from ``question`` for follow-ups). ``mode`` says how the text was
     produced ("extractive" or "llm"); ``note`` explains a fallback, if any. ``see_also`` lists
-    other sections that may help; ``support`` is how well the passages cover the question (the
-    signal abstention is decided on).
+    other sections that may help, under the answer rather than in its text.
+
+    Diagnostics of the abstention decision: ``coverage`` is the largest IDF-weighted share of the
+    searched question's key terms found in one sentence of the top passages, and ``support`` is
+    the best passage similarity plus ``answer.support_coverage`` times ``coverage`` (-1.0 when
+    nothing was retrieved); the answer abstains when ``support`` is below ``answer.min_support``.
     """
 
     question: str
@@ -74,8 +78,9 @@ class Answer:
     searched_question: str = ""
     mode: str = "extractive"
     note: str = ""
-    see_also: list[Reference] = field(default_factory=list)
     support: float = 0.0
+    coverage: float = 0.0
+    see_also: list[Reference] = field(default_factory=list)
 
     @property
     def top_score(self) -> float:
