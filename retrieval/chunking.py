@@ -14,6 +14,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from retrieval.document import Block, Document, Section
 from retrieval.sites import SiteMap, section_url
+from retrieval.text import SENTENCE_BREAK
 from retrieval.types import place_label
 
 # Paragraphs first, then lines, then sentence ends (optionally followed by a closing quote or
@@ -21,7 +22,7 @@ from retrieval.types import place_label
 SENTENCE_SEPARATORS = [
     r"\n\s*\n",
     r"\n",
-    r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+",
+    SENTENCE_BREAK,
     r"(?<=[;:])\s+",
     r"(?<=,)\s+",
     r"\s+",
