@@ -23,6 +23,7 @@ class Passage:
     end: int = 0
     url: str | None = None
     rank_score: float = 0.0
+    section: str = ""  # heading path joined with " › ", e.g. "Intents › Privileged Intents"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,7 @@ class Citation:
     chunk_id: str
     url: str | None = None
     score: float = 0.0
+    section: str = ""  # heading path joined with " › " of the quoted place
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,7 @@ class SourceInfo:
     chunks: int
     content_hash: str
     url: str | None = None
+    section: str = ""  # heading path joined with " › "; empty when the whole document is meant
 
 
 @dataclass(slots=True)

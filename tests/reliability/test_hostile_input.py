@@ -140,7 +140,7 @@ def test_deeply_nested_html_is_loaded_or_skipped_without_recursion_error() -> No
 def test_pdf_pages_beyond_the_cap_are_left_out_with_a_warning(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(loaders, "MAX_PDF_PAGES", 0)
+    monkeypatch.setattr(loaders.pdf, "MAX_PDF_PAGES", 0)
     (tmp_path / "book.pdf").write_bytes(make_pdf("Pages beyond the cap"))
     result = load_documents(tmp_path, DEFAULTS.extensions, 10**7, CLEANER)
     assert result.skipped == ["skipped book.pdf: the PDF has no extractable text"]
