@@ -51,6 +51,8 @@ WORD_BREAK = re.compile(r"\s")
 
 KB_UNAVAILABLE = "The knowledge base is unavailable; please try again shortly."
 SEARCH_FAILED = "I couldn't search the documents just now; please try again in a minute."
+SOURCES_FAILED = "I couldn't read the index just now; please try again in a minute."
+REINDEX_FAILED = "The reindex failed; the bot's log says why."
 
 
 @dataclass(slots=True)
@@ -305,10 +307,13 @@ def render_notice(text: str) -> Reply:
     return Reply(content=truncate(text, CONTENT_LIMIT))
 
 
-def error_text(exc: RetrievalError) -> str:
-    """Return the one sentence a user sees for a library error; details belong in the log."""
+def error_text(exc: RetrievalError, failed: str = SEARCH_FAILED) -> str:
+    """Return the one sentence a user sees for a library error; details belong in the log.
+
+    ``failed`` is the sentence for an error the user cannot act on, such as SOURCES_FAILED.
+    """
     if isinstance(exc, InvalidQuestionError):
         return str(exc)  # written for users: says how to ask instead
     if isinstance(exc, StoreUnavailableError):
         return KB_UNAVAILABLE
-    return SEARCH_FAILED
+    return failed
