@@ -4,7 +4,7 @@ Each format module registers its parser on import; ``files`` walks a folder and 
 """
 
 from retrieval.document import Block, Document, Section
-from retrieval.loaders import html, markdown, pdf, plain
+from retrieval.loaders import html, markdown, pdf, plain, rst
 from retrieval.loaders.base import (
     TITLE_MAX_CHARS,
     Parsed,
@@ -37,4 +37,5 @@ __all__ = [
     "plain",
     "register",
     "registered_extensions",
+    "rst",
 ]
