@@ -1,4 +1,4 @@
-"""python -m bot: run the Discord bot, or export the feedback it collected.
+"""python -m bot: run the Discord bot, export the feedback it collected, or list coverage gaps.
 
 Startup problems end in one line on stderr and a non-zero exit code, never a traceback.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 import sys
@@ -141,6 +142,30 @@ def export_feedback(settings: BotSettings, output: str) -> int:
         store.close()
 
 
+def write_gaps(settings: BotSettings, days: float | None, as_json: bool, out: TextIO) -> int:
+    """Write the coverage-gap report as Markdown (or JSON) and return the number of groups."""
+    from bot import gaps
+
+    kb = KnowledgeBase(settings)
+    store = FeedbackStore(settings.discord.feedback_db)
+    try:
+        unmet = store.unmet_questions(gaps.since(days))
+    finally:
+        store.close()
+    report = gaps.build_report(
+        unmet,
+        kb.embedder.encode,
+        gaps.kb_closest(kb),
+        settings.discord.gaps_similarity,
+        days=days,
+    )
+    if as_json:
+        out.write(json.dumps(gaps.to_json(report), ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write(gaps.to_markdown(report))
+    return len(report.groups)
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
@@ -150,6 +175,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     sub.add_parser("run", help="run the Discord bot (the default)")
     export = sub.add_parser("export-feedback", help="write 👍/👎 feedback as JSON Lines")
     export.add_argument("-o", "--output", default="-", help="file to write (default: stdout)")
+    gaps = sub.add_parser(
+        "gaps", help="questions the documents did not answer, grouped by need (Markdown)"
+    )
+    gaps.add_argument(
+        "--days", type=float, default=None, help="only the last N days (default: all)"
+    )
+    gaps.add_argument("--json", action="store_true", help="write JSON instead of Markdown")
     return parser.parse_args(argv)
 
 
@@ -162,6 +194,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "export-feedback":
             count = export_feedback(settings, args.output)
             print(f"exported {count} feedback records", file=sys.stderr)
+            return 0
+        if args.command == "gaps":
+            if args.days is not None and args.days <= 0:
+                raise StartupError(f"--days must be above 0, got {args.days:g}", EXIT_CONFIG)
+            write_gaps(settings, args.days, args.json, sys.stdout)
             return 0
         token = read_token()
         asyncio.run(run_bot(settings, token))

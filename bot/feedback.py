@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS answers (
     top_score REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS answers_channel ON answers (channel_id, created_at);
+CREATE INDEX IF NOT EXISTS answers_created ON answers (created_at);
 CREATE TABLE IF NOT EXISTS answer_messages (
     message_id INTEGER PRIMARY KEY,
     answer_id TEXT NOT NULL REFERENCES answers (answer_id)
@@ -103,6 +104,17 @@ class AnswerRecord:
             channel_id=channel_id,
             user_id=user_id,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class UnmetQuestion:
+    """A question the bot declined, or whose answer got a 👎: what was asked, by whom, when."""
+
+    question: str  # as searched: a follow-up carries its thread's earlier words
+    user_id: int | None
+    asked_at: float
+    abstained: bool
+    downvoted: bool
 
 
 class FeedbackStore:
@@ -226,6 +238,26 @@ class FeedbackStore:
             )
         return True
 
+    def unmet_questions(self, since: float = 0.0) -> list[UnmetQuestion]:
+        """Return the questions asked since ``since`` declined or 👎-voted, oldest first."""
+        rows = self._query(
+            "SELECT searched_question, user_id, created_at, abstained, EXISTS ("
+            "  SELECT 1 FROM votes v WHERE v.answer_id = a.answer_id AND v.vote < 0"
+            ") AS downvoted FROM answers a "
+            "WHERE created_at >= ? AND (abstained = 1 OR downvoted) ORDER BY created_at",
+            (since,),
+        )
+        return [
+            UnmetQuestion(
+                question=r["searched_question"],
+                user_id=r["user_id"],
+                asked_at=r["created_at"],
+                abstained=bool(r["abstained"]),
+                downvoted=bool(r["downvoted"]),
+            )
+            for r in rows
+        ]
+
     def iter_feedback(self) -> Iterator[dict[str, Any]]:
         """Yield one dictionary per vote, joined with its answer, oldest first."""
         rows = self._query(
@@ -248,8 +280,8 @@ class FeedbackStore:
                 "guild_id": data["guild_id"],
                 "channel_id": data["channel_id"],
                 "user_id": data["voter_id"],
-                "asked_at": _iso(data["created_at"]),
-                "voted_at": _iso(data["voted_at"]),
+                "asked_at": iso_utc(data["created_at"]),
+                "voted_at": iso_utc(data["voted_at"]),
             }
 
     def export_jsonl(self, out: IO[str]) -> int:
@@ -261,6 +293,6 @@ class FeedbackStore:
         return count
 
 
-def _iso(timestamp: float) -> str:
+def iso_utc(timestamp: float) -> str:
     """Return a UTC ISO-8601 time for a Unix timestamp."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))

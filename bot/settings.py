@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from retrieval import Settings, load_settings
 from retrieval.settings import Section
@@ -47,9 +47,27 @@ class DiscordSettings(Section):
     reindex_roles: list[int] = Field(
         default_factory=list
     )  # role ids allowed to /reindex besides Manage Server
+    curator_roles: list[int] = Field(
+        default_factory=list
+    )  # role ids allowed /gaps, Save as answer and /forget besides Manage Server
+    community_folder: str = "community"  # saved answers go here, inside documents.seeds_dir
+    saved_answer_max_chars: int = Field(2000, ge=1)  # longest message Save as answer accepts
+    gaps_days: float = Field(30.0, gt=0)  # /gaps covers questions of the last this many days
+    gaps_similarity: float = Field(0.5, gt=0, le=1)  # cosine at which questions share a group
     feedback_db: Path = DEFAULT_FEEDBACK_DB  # SQLite file with answers and 👍/👎 votes
     stream_edit_interval_s: float = Field(1.2, ge=0.2)  # llm mode: min seconds between edits
     auto_shard: bool = False  # AutoShardedBot: as many gateway shards as Discord recommends
+
+    @field_validator("community_folder")
+    @classmethod
+    def _inside_seeds(cls, value: str) -> str:
+        """Keep saved answers inside the documents folder, where they are indexed."""
+        parts = Path(value).parts
+        if not value.strip() or Path(value).is_absolute() or ".." in parts:
+            raise ValueError(
+                f"must be a folder inside documents.seeds_dir, such as 'community', got {value!r}"
+            )
+        return value
 
 
 class BotSettings(Settings):
