@@ -430,12 +430,12 @@ class _Writer:
         A label ('.. _routing:') that takes the title's id leaves the section an 'id1'; Sphinx
         moves the label's id onto the section, so the title's id is still on the page.
         """
-        own = nodes.make_id(title)
+        own = str(nodes.make_id(title))
         ids: list[str] = node["ids"]
         holder = self._document.ids.get(own)
         if not ids or (AUTO_ID.fullmatch(ids[0]) and isinstance(holder, nodes.target)):
             return own
-        return ids[0]
+        return str(ids[0])
 
     def _list(self, node: nodes.Element) -> None:
         """Write list items, each first paragraph with its '- ' or '1. ' marker."""
@@ -486,4 +486,4 @@ class _Writer:
     def _substitution(self, node: nodes.substitution_reference) -> str:
         """Return a substitution's text when the file defines it, else its name."""
         definition = self._document.substitution_defs.get(node.get("refname", ""))
-        return self._inline(definition) if definition is not None else node.astext()
+        return self._inline(definition) if definition is not None else str(node.astext())
