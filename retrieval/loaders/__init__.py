@@ -4,7 +4,7 @@ Each format module registers its parser on import; ``files`` walks a folder and 
 """
 
 from retrieval.document import Block, Document, Section
-from retrieval.loaders import html, markdown, pdf, plain, rst
+from retrieval.loaders import html, markdown, mdx, pdf, plain, rst
 from retrieval.loaders.base import (
     TITLE_MAX_CHARS,
     Parsed,
@@ -33,6 +33,7 @@ __all__ = [
     "load_documents",
     "load_file",
     "markdown",
+    "mdx",
     "pdf",
     "plain",
     "register",

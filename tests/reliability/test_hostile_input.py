@@ -19,7 +19,7 @@ from tests.retrieval.pdf import make_pdf
 DEFAULTS = DocumentsSettings()
 CLEANER = Cleaner(DEFAULTS.boilerplate_patterns, DEFAULTS.min_line_letters)
 MAX_CHARS = 1000  # answer.max_question_chars
-LOADER_EXTENSIONS = (".txt", ".md", ".rst", ".html", ".pdf")
+LOADER_EXTENSIONS = (".txt", ".md", ".mdx", ".rst", ".html", ".pdf")
 HOSTILE_PIECES = [
     "@everyone",
     "@here",
