@@ -4,7 +4,7 @@ Each format module registers its parser on import; ``files`` walks a folder and 
 """
 
 from retrieval.document import Block, Document, Section
-from retrieval.loaders import html, markdown, mdx, pdf, plain, rst
+from retrieval.loaders import html, markdown, mdx, notebook, pdf, plain, rst, word
 from retrieval.loaders.base import (
     TITLE_MAX_CHARS,
     Parsed,
@@ -34,10 +34,12 @@ __all__ = [
     "load_file",
     "markdown",
     "mdx",
+    "notebook",
     "pdf",
     "plain",
     "register",
     "registered_extensions",
     "rst",
     "within",
+    "word",
 ]
