@@ -63,7 +63,7 @@ def test_incremental_updates_find_what_a_rebuild_finds() -> None:
             random_text(rng, 3) for _ in range(30)
         ]:
             compare(index, rebuilt, question)
-        for term in WORDS[:20] + [f"zorblax{step}", "chang"]:
+        for term in [*WORDS[:20], f"zorblax{step}", "chang"]:
             assert index.idf(term) == pytest.approx(rebuilt.idf(term)), term
     assert index.base_size == 300 and index.changes > 0
 
