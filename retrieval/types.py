@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+SECTION_SEPARATOR = " › "  # joins a heading path: "Intents › Privileged Intents"
+
 
 @dataclass(frozen=True, slots=True)
 class Passage:
@@ -41,13 +43,30 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class Reference:
+    """Another place in the documents worth reading, listed under an answer as "See also"."""
+
+    source: str
+    title: str
+    section: str = ""
+    url: str | None = None
+    chunk_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """An answer with ``[n]`` markers in ``text`` that refer to ``citations``.
 
     When ``abstained`` is true the documents did not cover the question: ``citations`` is empty and
     ``suggestions`` may name the closest documents. ``searched_question`` is the question that was
     actually searched (it differs from ``question`` for follow-ups). ``mode`` says how the text was
-    produced ("extractive" or "llm"); ``note`` explains a fallback, if any.
+    produced ("extractive" or "llm"); ``note`` explains a fallback, if any. ``see_also`` lists
+    other sections that may help, under the answer rather than in its text.
+
+    Diagnostics of the abstention decision: ``coverage`` is the largest IDF-weighted share of the
+    searched question's key terms found in one sentence of the top passages, and ``support`` is
+    the best passage similarity plus ``answer.support_coverage`` times ``coverage`` (-1.0 when
+    nothing was retrieved); the answer abstains when ``support`` is below ``answer.min_support``.
     """
 
     question: str
@@ -59,6 +78,9 @@ class Answer:
     searched_question: str = ""
     mode: str = "extractive"
     note: str = ""
+    support: float = 0.0
+    coverage: float = 0.0
+    see_also: list[Reference] = field(default_factory=list)
 
     @property
     def top_score(self) -> float:
