@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.scale import SEED, hashed_vectors, write_corpus  # noqa: E402
+from benchmarks.scale import SEED, hashed_vectors, run_each_size, write_corpus  # noqa: E402
 
 WAIT_S = 120.0  # a change not visible by then counts as a failure
 POLL_S = 0.02  # how often the question loop asks
@@ -135,19 +134,7 @@ def main() -> int:
     if args.one:
         print(json.dumps(run_size(args.one, args.changes)))
         return 0
-    rows = []
-    for size in args.sizes:
-        done = subprocess.run(
-            [sys.executable, __file__, "--one", str(size), "--changes", str(args.changes)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            print(f"{size}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
-            continue
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        print(f"{size}: {rows[-1]}", file=sys.stderr)
+    rows = run_each_size(__file__, args.sizes, ["--changes", str(args.changes)])
     print(
         "| chunks | write → visible median / max s | watcher ingest s | keyword update ms "
         "| full keyword build s (before) | whole-folder ingest s (before) |"
