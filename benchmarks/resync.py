@@ -2,8 +2,8 @@
 
 Each size runs in a fresh process over the synthetic corpus of ``benchmarks/scale.py`` (its
 vectors come from the hashed stand-in, so 100k chunks index in minutes). Then, with the
-documents watcher running at its default debounce, one document at a time gets a new sentence
-holding a word no other chunk has, and a question loop (BM25 finds the word; the changed chunks
+documents watcher running at its default debounce, one document at a time gets a new closing
+paragraph holding a word no other chunk has (its other chunks keep their text and vectors), and a question loop (BM25 finds the word; the changed chunks
 are embedded by the real model) times:
 
 - write → visible: from the file write until a search returns the new sentence;
@@ -55,11 +55,10 @@ def timed_updates(kb: Any) -> list[float]:
 
 
 def change_and_wait(kb: Any, path: Path, marker: str) -> float:
-    """Add a sentence with ``marker`` to a document; return seconds until a search shows it."""
+    """Add a paragraph with ``marker`` to a document; return seconds until a search shows it."""
     text = path.read_text(encoding="utf-8")
-    head, sep, tail = text.partition("\n\n")
     started = time.perf_counter()
-    path.write_text(f"{head}{sep}The {marker} appears here alone. {tail}", encoding="utf-8")
+    path.write_text(f"{text}\n\nThe {marker} appears here alone.\n", encoding="utf-8")
     while time.perf_counter() - started < WAIT_S:
         if any(marker in p.text for p in kb.search(f"where does the {marker} appear?")):
             return time.perf_counter() - started
