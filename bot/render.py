@@ -21,6 +21,7 @@ from retrieval import (
     SourceInfo,
     StoreUnavailableError,
 )
+from retrieval.text import ANSWER_SENTENCE_END, MARKER
 
 CONTENT_LIMIT = 2000  # characters in a message's content
 EMBED_TITLE_LIMIT = 256  # characters in an embed title
@@ -41,9 +42,10 @@ WRITING_COLOUR = discord.Colour.dark_grey()  # an answer still being written and
 WRITING_NOTE = "Writing… the sources follow once the answer is checked against the documents."
 ELLIPSIS = "…"
 
-# A citation marker such as [3] or [1, 2]; a split never falls inside one.
-MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 NO_MENTIONS = discord.AllowedMentions.none()
+PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+LINE_BREAK = re.compile(r"\n")
+WORD_BREAK = re.compile(r"\s")
 
 KB_UNAVAILABLE = "The knowledge base is unavailable; please try again shortly."
 SEARCH_FAILED = "I couldn't search the documents just now; please try again in a minute."
@@ -82,14 +84,15 @@ def _protected(text: str) -> list[tuple[int, int]]:
 
 def _cut_point(text: str, limit: int) -> int:
     """Return where to end the first piece: the last paragraph, line, sentence or word break."""
-    window = text[:limit]
     spans = _protected(text)
 
     def safe(i: int) -> bool:
         return not any(start < i < end for start, end in spans)
 
-    for pattern in (r"\n\s*\n", r"\n", r"(?<=[.!?])(?:\[\d+(?:\s*,\s*\d+)*\])*\s", r"\s"):
-        points = [m.end() for m in re.finditer(pattern, window) if safe(m.start())]
+    # Paragraphs, then lines, then the ends of sentences (with their markers), then words.
+    for pattern in (PARAGRAPH_BREAK, LINE_BREAK, ANSWER_SENTENCE_END, WORD_BREAK):
+        found = pattern.finditer(text)  # not the window: "3.5" cut after "3." is no sentence end
+        points = [m.end() for m in found if m.end() <= limit and safe(m.start())]
         points = [p for p in points if p > limit // 4 and not MARKER.match(text, p)]
         if points:
             return points[-1]

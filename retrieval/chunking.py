@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from retrieval.loaders import Document
+from retrieval.text import SENTENCE_BREAK
 
 # Paragraphs first, then lines, then sentence ends (optionally followed by a closing quote or
 # bracket), then clause punctuation, then words; characters only as a last resort.
 SENTENCE_SEPARATORS = [
     r"\n\s*\n",
     r"\n",
-    r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+",
+    SENTENCE_BREAK,
     r"(?<=[;:])\s+",
     r"(?<=,)\s+",
     r"\s+",
