@@ -3,8 +3,9 @@
 Each size runs in a fresh process over the synthetic corpus of ``benchmarks/scale.py`` (its
 vectors come from the hashed stand-in, so 100k chunks index in minutes). Then, with the
 documents watcher running at its default debounce, one document at a time gets a new closing
-paragraph holding a word no other chunk has (its other chunks keep their text and vectors), and a question loop (BM25 finds the word; the changed chunks
-are embedded by the real model) times:
+paragraph holding a word no other chunk has (its other chunks keep their text and vectors),
+and a question loop (BM25 finds the word; the changed chunks are embedded by the real model)
+times:
 
 - write → visible: from the file write until a search returns the new sentence;
 - the ingest of the changed path (the watcher's run) and the keyword index update it caused;
