@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot.feedback import FeedbackStore
 from bot.ratelimit import RateLimiter
 from bot.settings import BotSettings
-from retrieval import KnowledgeBase, LLMError, RetrievalError, Secrets
+from retrieval import DocumentWatcher, KnowledgeBase, LLMError, RetrievalError, Secrets
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,7 @@ class QABot(commands.Bot):
         # Generation holds its thread for seconds: kept apart, it never delays button clicks.
         self.stream_executor = ThreadPoolExecutor(STREAM_WORKERS, thread_name_prefix="qabot-llm")
         self.ingest_lock = asyncio.Lock()
+        self.watcher: DocumentWatcher | None = None  # re-indexes changed files (documents.watch)
 
     def __repr__(self) -> str:
         return f"<QABot user={self.user!s} guilds={len(self.guilds)}>"
@@ -95,6 +96,10 @@ class QABot(commands.Bot):
 
     async def setup_hook(self) -> None:
         """Update the index, load the cogs and the persistent buttons, and sync slash commands."""
+        if self.settings.documents.watch:
+            # Started before the first ingest, so a file saved while it runs is not missed.
+            self.watcher = DocumentWatcher(self.kb)
+            self.watcher.start()
         if self.settings.discord.ingest_on_start:
             async with self.ingest_lock:
                 report = await self.run_blocking(self.kb.ingest)
@@ -182,8 +187,11 @@ class QABot(commands.Bot):
             await interaction.response.send_message(text, ephemeral=True)
 
     async def close(self) -> None:
-        """Disconnect, then stop the worker threads and close the feedback database."""
+        """Disconnect, then stop the watcher, the worker threads and the feedback database."""
         await super().close()
+        if self.watcher is not None:
+            await asyncio.to_thread(self.watcher.stop)
+            self.watcher = None
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.stream_executor.shutdown(wait=False, cancel_futures=True)
         self.feedback.close()

@@ -19,11 +19,13 @@ from retrieval.errors import (
 from retrieval.kb import KnowledgeBase
 from retrieval.settings import Secrets, Settings, load_settings
 from retrieval.types import Answer, Citation, IngestReport, Passage, SourceInfo
+from retrieval.watch import DocumentWatcher
 
 __all__ = [
     "Answer",
     "Citation",
     "ConfigError",
+    "DocumentWatcher",
     "EmbeddingMismatchError",
     "IngestReport",
     "InvalidQuestionError",

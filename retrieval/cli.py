@@ -1,4 +1,4 @@
-"""Command line: python -m retrieval ingest | search | ask | sources | chat | eval."""
+"""Command line: python -m retrieval ingest | watch | search | ask | sources | chat | eval."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any, TextIO
@@ -13,10 +14,18 @@ from typing import Any, TextIO
 from retrieval.errors import InvalidQuestionError, RetrievalError
 from retrieval.eval_cli import add_eval_command
 from retrieval.kb import KnowledgeBase
-from retrieval.types import Answer, Passage
+from retrieval.types import Answer, IngestReport, Passage
 
+WATCH_POLL_S = 0.5  # how often `watch` checks that its watcher still runs
 CHAT_HISTORY = 3  # earlier questions a chat follow-up is resolved against
-QUIET_LOGGERS = ("chromadb", "httpx", "sentence_transformers", "transformers", "bm25s")
+QUIET_LOGGERS = (
+    "chromadb",
+    "httpx",
+    "sentence_transformers",
+    "transformers",
+    "bm25s",
+    "watchfiles",
+)
 
 
 def _dump(data: Any, out: TextIO) -> None:
@@ -62,6 +71,32 @@ def cmd_ingest(kb: KnowledgeBase, args: argparse.Namespace, out: TextIO) -> int:
         _dump(asdict(report), out)
     else:
         print(f"Ingested {kb.settings.documents.seeds_dir}: {report.summary()}", file=out)
+    return 0
+
+
+def cmd_watch(kb: KnowledgeBase, args: argparse.Namespace, out: TextIO) -> int:
+    """Index the folder, then re-index what changes until interrupted, a line per re-index."""
+    from retrieval.watch import DocumentWatcher
+
+    folder = kb.settings.documents.seeds_dir
+    report = kb.ingest()
+    print(f"Ingested {folder}: {report.summary()}", file=out, flush=True)
+
+    def show(report: IngestReport) -> None:
+        print(f"Re-indexed {folder}: {report.summary()}", file=out, flush=True)
+
+    watcher = DocumentWatcher(kb, debounce_s=args.debounce, on_report=show)
+    watcher.start()
+    if not watcher.running:
+        return 2
+    print(f"Watching {folder} for changes (Ctrl-C to stop).", file=out, flush=True)
+    try:
+        while watcher.running:
+            time.sleep(WATCH_POLL_S)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watcher.stop()
     return 0
 
 
@@ -146,6 +181,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
     p.set_defaults(handler=cmd_ingest)
+
+    p = sub.add_parser("watch", help="index the folder, then re-index files as they change")
+    p.add_argument(
+        "--debounce",
+        type=float,
+        default=None,
+        help="seconds of quiet before changes are indexed (default: documents.watch_debounce_s)",
+    )
+    p.set_defaults(handler=cmd_watch)
 
     p = sub.add_parser("search", help="print the passages that best match a question")
     p.add_argument("question")

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from retrieval.chunking import Chunk, Chunker
 from retrieval.embedding import Embedder
-from retrieval.loaders import Cleaner, Document, load_documents
+from retrieval.loaders import Cleaner, Document, load_documents, within
 from retrieval.settings import Settings
 from retrieval.store import DocumentRecord, VectorStore
 from retrieval.types import IngestReport
@@ -75,9 +75,15 @@ def indexed_documents(store: VectorStore) -> dict[str, tuple[str, list[str]]]:
 
 
 def plan(
-    documents: list[Document], indexed: dict[str, tuple[str, list[str]]]
+    documents: list[Document],
+    indexed: dict[str, tuple[str, list[str]]],
+    only: Collection[str] | None = None,
 ) -> tuple[list[Document], list[Document], int, list[str]]:
-    """Split documents into (new, changed, unchanged count, removed sources)."""
+    """Split documents into (new, changed, unchanged count, removed sources).
+
+    With ``only``, the documents were loaded from those paths alone, and only indexed sources
+    there can have been removed.
+    """
     new, changed, unchanged = [], [], 0
     current = {d.source for d in documents}
     for doc in documents:
@@ -88,7 +94,7 @@ def plan(
             changed.append(doc)
         else:
             unchanged += 1
-    removed = [s for s in indexed if s not in current]
+    removed = [s for s in indexed if s not in current and (only is None or within(s, only))]
     return new, changed, unchanged, removed
 
 
@@ -166,22 +172,26 @@ def ingest(
     store: VectorStore,
     embedder: Embedder,
     progress_factory: Callable[[int], Progress] | None = None,
+    only: Collection[str] | None = None,
 ) -> IngestReport:
     """Bring the store in line with the documents folder and return the counts.
 
-    Searches during ingest see every document, each wholly old or wholly new.
+    Searches during ingest see every document, each wholly old or wholly new. ``only`` (paths
+    relative to the folder: files, or folders taken whole) limits the run to what a watcher saw
+    change; it then costs what changed, not the whole folder, and leaves the orphan sweep to
+    the next full run.
     """
     started = time.perf_counter()
     docs_cfg = settings.documents
     cleaner = Cleaner(docs_cfg.boilerplate_patterns, docs_cfg.min_line_letters)
     loaded = load_documents(
-        docs_cfg.seeds_dir, docs_cfg.extensions, int(docs_cfg.max_file_mb * 1e6), cleaner
+        docs_cfg.seeds_dir, docs_cfg.extensions, int(docs_cfg.max_file_mb * 1e6), cleaner, only
     )
     with store.ingest_lock():
         if not store.has_registry():
             adopt_legacy_chunks(store)
         indexed = indexed_documents(store)
-        new, changed, unchanged, removed = plan(loaded.documents, indexed)
+        new, changed, unchanged, removed = plan(loaded.documents, indexed, only)
         chunks_removed = 0
         pending = _Pending(removed=removed)  # removed documents leave with the first swap
         chunker = Chunker(settings.chunking.chunk_size, settings.chunking.chunk_overlap)
@@ -203,7 +213,8 @@ def ingest(
             if len(pending.embed) >= REGISTER_BATCH_CHUNKS:
                 chunks_removed += _flush(store, embedder, pending, indexed, progress)
         chunks_removed += _flush(store, embedder, pending, indexed, progress)
-        chunks_removed += sweep_orphans(store)
+        if only is None:
+            chunks_removed += sweep_orphans(store)
         report = IngestReport(
             added=len(new),
             updated=len(changed),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -95,17 +95,25 @@ class KnowledgeBase:
                 self._searcher = HybridSearcher(self.store, self.embedder, self.settings.retrieval)
             return self._searcher
 
-    def ingest(self, *, progress: bool = False, rebuild: bool = False) -> IngestReport:
+    def ingest(
+        self,
+        *,
+        progress: bool = False,
+        rebuild: bool = False,
+        only: Collection[str] | None = None,
+    ) -> IngestReport:
         """Index the documents folder incrementally and return the counts.
 
         ``rebuild`` drops the collection first, for example after changing the embedding model.
+        ``only`` limits the run to these paths relative to the folder (files, or whole folders),
+        such as the ones a watcher saw change; sources there that no longer exist are removed.
         """
         if rebuild:
             with self._lock:
                 self._store = VectorStore(self.settings.store, self.embedder, rebuild=True)
                 self._searcher = None
         factory: Callable[[int], Progress] | None = _tqdm_progress if progress else None
-        report = ingest(self.settings, self.store, self.embedder, factory)
+        report = ingest(self.settings, self.store, self.embedder, factory, only)
         if report.changed and self._searcher is not None:
             # A process that answers questions rebuilds its keyword index here, in the ingest's
             # thread, so the next question does not wait for it.

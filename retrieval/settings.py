@@ -49,6 +49,8 @@ class DocumentsSettings(Section):
         r"(?i)^\s*(share|tweet|email) this (article|story)\b",
     ]
     min_line_letters: int = Field(3, ge=0)
+    watch: bool = True  # the bot re-indexes changed files while it runs (python -m retrieval watch)
+    watch_debounce_s: float = Field(0.5, ge=0.01, le=60)  # quiet time before a change is indexed
 
 
 class ChunkingSettings(Section):

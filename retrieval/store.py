@@ -555,6 +555,8 @@ class VectorStore:
                 break
             fetch *= 2  # chunks were written since we counted
         nearest = nearest[:k]
+        if not nearest:  # chunks were deleted since we read the registry: the caller reads again
+            return []
         with self._guard():
             got = self.collection.get(
                 ids=[i for i, _ in nearest], include=["documents", "metadatas"]

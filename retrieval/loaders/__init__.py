@@ -15,7 +15,7 @@ from retrieval.loaders.base import (
     registered_extensions,
 )
 from retrieval.loaders.cleaning import Cleaner
-from retrieval.loaders.files import LoadResult, iter_files, load_documents, load_file
+from retrieval.loaders.files import LoadResult, iter_files, load_documents, load_file, within
 
 __all__ = [
     "TITLE_MAX_CHARS",
@@ -37,4 +37,5 @@ __all__ = [
     "plain",
     "register",
     "registered_extensions",
+    "within",
 ]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from retrieval.document import Document
 from retrieval.errors import SeedsNotFoundError
@@ -61,16 +61,26 @@ def _human(size: int) -> str:
     return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size:,} bytes"
 
 
-def iter_files(root: Path, extensions: Sequence[str], max_bytes: int) -> Iterator[Path | str]:
+def within(source: str, paths: Collection[str]) -> bool:
+    """Return True when a relative ``source`` is one of ``paths`` or lies in a folder of them."""
+    return source in paths or any(str(parent) in paths for parent in PurePosixPath(source).parents)
+
+
+def iter_files(
+    root: Path, extensions: Sequence[str], max_bytes: int, only: Collection[str] | None = None
+) -> Iterator[Path | str]:
     """Yield usable files under ``root`` in a stable order, or a warning string for each skip.
 
-    Symbolic links that lead outside ``root`` are not followed.
+    Symbolic links that lead outside ``root`` are not followed. ``only`` limits the walk to
+    these relative paths (files, or folders taken whole).
     """
     allowed = {e.lower() for e in extensions}
     real_root = root.resolve()
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
         if any(part.startswith(".") for part in path.relative_to(root).parts):
+            continue
+        if only is not None and not within(rel, only):
             continue
         try:
             resolved = path.resolve()
@@ -92,13 +102,17 @@ def iter_files(root: Path, extensions: Sequence[str], max_bytes: int) -> Iterato
 
 
 def load_documents(
-    root: Path, extensions: Sequence[str], max_bytes: int, cleaner: Cleaner
+    root: Path,
+    extensions: Sequence[str],
+    max_bytes: int,
+    cleaner: Cleaner,
+    only: Collection[str] | None = None,
 ) -> LoadResult:
-    """Load every supported file under ``root``; bad files are skipped with a warning."""
+    """Load every supported file under ``root`` (or under ``only``); bad files are skipped."""
     if not root.is_dir():
         raise SeedsNotFoundError(f"the documents folder {str(root)!r} does not exist")
     result = LoadResult()
-    for item in iter_files(root, extensions, max_bytes):
+    for item in iter_files(root, extensions, max_bytes, only):
         if isinstance(item, str):
             result.skipped.append(item)
             continue
