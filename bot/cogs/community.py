@@ -29,6 +29,10 @@ NO_QUESTION = (
     "I can't tell which question this message answers: use Save as answer on a reply to the "
     "question, or on a message in the question's thread."
 )
+UNREADABLE = (
+    "I can't read the text of the question this replies to (Discord sends it only with the "
+    "Message Content Intent), so nothing was saved; the bot's owner can turn the intent on."
+)
 GONE = "The thread or message is no longer there (it was deleted), so nothing was saved."
 
 
@@ -193,6 +197,8 @@ class Community(commands.Cog):
                         "The message this one replies to was deleted, so I don't know the "
                         "question; nothing was saved."
                     ) from exc
+            if not asked.clean_content.strip():
+                raise Refusal(UNREADABLE)
             return asked.clean_content, asked.author.display_name
         thread = interaction.channel
         if not isinstance(thread, discord.Thread) or thread.id != message.channel.id:
@@ -248,12 +254,14 @@ class Community(commands.Cog):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
+            # The text comes with the interaction, which carries it even without the
+            # message-content intent; a REST read would not, so it only checks the message and
+            # its thread are still there.
             text = self.check_message(message)
-            try:  # read it again: the thread or the message may have been deleted meanwhile
-                message = await message.channel.fetch_message(message.id)
+            try:
+                await message.channel.fetch_message(message.id)
             except discord.NotFound as exc:
                 raise Refusal(GONE) from exc
-            text = self.check_message(message)
             question, asked_by = await self.question_for(interaction, message)
         except Refusal as refusal:
             await self.reply(interaction, str(refusal))
