@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,11 @@ MAX_ANSWER_CHARS = 400  # a composed answer longer than this does not count as a
 OOS_TARGET = 0.85  # calibration: the min_support that abstains on this share of held-out questions
 TOP_K = 5  # passages retrieved per question; hit@1, hit@3, hit@5 and mrr are read from them
 PARTS = ("tune", "test", "all")
+ANSWERABLE = "answerable"  # the kind of a question the documents answer
+HELD_OUT = "held-out"  # the kind of a question about an article left out of the index
+RANK_DEPTH = 20  # passages searched to tell where a missed question's gold was
+MISS_ANSWER_CHARS = 160  # of a missed question's answer, the part printed in the report
+QUOTE_SHOWN_CHARS = 180  # of a citation's quote, about what a reader sees under the answer
 
 _SPACE = re.compile(r"\s+")
 _MARKER = re.compile(r"\s*\[\d+\]")
@@ -51,12 +56,18 @@ class EvalDataError(RetrievalError):
 
 @dataclass(frozen=True, slots=True)
 class Question:
-    """An answerable question with its gold answer strings and the article it is about."""
+    """A question with its gold answer strings and the article (and file) it is about.
+
+    ``kind`` is "answerable" for a question the documents answer; any other kind ("held-out",
+    "off-topic", "trap") names a question that should be declined.
+    """
 
     qid: str
     text: str
     answers: tuple[str, ...]
     article: str
+    file: str = ""
+    kind: str = ANSWERABLE
 
     @property
     def part(self) -> str:
@@ -76,7 +87,12 @@ class Article:
     @property
     def file_name(self) -> str:
         """Return the file name the article is written to for indexing."""
-        return re.sub(r"[^\w.-]+", "_", self.title) + ".txt"
+        return file_name(self.title)
+
+
+def file_name(title: str) -> str:
+    """Return the file name an article with this title is written to for indexing."""
+    return re.sub(r"[^\w.-]+", "_", title) + ".txt"
 
 
 @dataclass(slots=True)
@@ -91,6 +107,38 @@ class Outcome:
     search_ms: float = 0.0
     ask_ms: float = 0.0
     support: float = 0.0
+    sources: list[str] = field(default_factory=list)
+    cited: list[str] = field(default_factory=list)
+    quotes: list[str] = field(default_factory=list)
+
+    @property
+    def gold_rank(self) -> int:
+        """Return the rank of the first passage holding a gold answer, 0 when none does."""
+        return next(
+            (
+                i
+                for i, p in enumerate(self.passages, 1)
+                if contains_answer(p, self.question.answers)
+            ),
+            0,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """A question answered wrongly: an answerable one not hit, or one to decline that was answered.
+
+    ``gold_rank`` is the rank of the first searched passage holding the gold (0: not retrieved),
+    so a miss is told apart as one of search (not retrieved) or of answer composition.
+    """
+
+    question: str
+    kind: str
+    part: str
+    file: str
+    declined: bool
+    answer: str
+    gold_rank: int
 
 
 @dataclass(slots=True)
@@ -103,10 +151,15 @@ class Metrics:
     hit_at_5: float = 0.0
     mrr: float = 0.0
     mean_chars_top5: float = 0.0
+    right_file_top5: float | None = None
     answer_hit: float | None = None
+    answer_or_quote_hit: float | None = None
+    mean_answer_chars: float | None = None
+    citation_file: float | None = None
     wrongly_abstained: float | None = None
     oos_questions: int = 0
     oos_abstained: float | None = None
+    declined_by_kind: dict[str, float] = field(default_factory=dict)
     search_p50_ms: float = 0.0
     search_p95_ms: float = 0.0
     ask_p50_ms: float | None = None
@@ -128,6 +181,10 @@ class EvalReport:
     ingest_chunks_per_s: float
     parts: dict[str, Metrics] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    docs: str = ""
+    titles: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    misses: list[Miss] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the report as plain JSON-ready data."""
@@ -161,6 +218,7 @@ def load_squad(path: str | Path) -> list[Article]:
                     text=str(qa["question"]),
                     answers=tuple(dict.fromkeys(a["text"] for a in qa["answers"])),
                     article=title,
+                    file=file_name(title),
                 )
                 for paragraph in entry["paragraphs"]
                 for qa in paragraph["qas"]
@@ -217,42 +275,87 @@ def percentile(values: Sequence[float], q: float) -> float:
     return float(statistics.quantiles(values, n=100, method="inclusive")[round(q) - 1])
 
 
-def summarize(outcomes: Sequence[Outcome], with_answers: bool) -> Metrics:
+def answer_hit(outcome: Outcome, max_chars: int, quotes: bool = False) -> bool:
+    """Return True when an answer no longer than ``max_chars`` holds a gold answer.
+
+    With ``quotes`` the start of each citation's quote, as much as a reader sees, counts too.
+    """
+    if outcome.abstained or len(outcome.answer) > max_chars:
+        return False
+    shown = [outcome.answer] + ([q[:QUOTE_SHOWN_CHARS] for q in outcome.quotes] if quotes else [])
+    return any(contains_answer(text, outcome.question.answers) for text in shown)
+
+
+def summarize(
+    outcomes: Sequence[Outcome], with_answers: bool, max_answer_chars: int = MAX_ANSWER_CHARS
+) -> Metrics:
     """Compute the metrics of a set of outcomes."""
     inside = [o for o in outcomes if o.in_index]
     outside = [o for o in outcomes if not o.in_index]
     metrics = Metrics(questions=len(inside), oos_questions=len(outside))
     if inside:
         n = len(inside)
-        ranks = [
-            next((i for i, p in enumerate(o.passages[:TOP_K], 1) if contains_answer(p, answers)), 0)
-            for o in inside
-            for answers in [o.question.answers]
-        ]
+        ranks = [o.gold_rank for o in inside]
         metrics.hit_at_1 = sum(0 < r <= 1 for r in ranks) / n
         metrics.hit_at_3 = sum(0 < r <= 3 for r in ranks) / n
-        metrics.hit_at_5 = sum(0 < r <= 5 for r in ranks) / n
-        metrics.mrr = sum(1 / r for r in ranks if r) / n
+        metrics.hit_at_5 = sum(0 < r <= TOP_K for r in ranks) / n
+        metrics.mrr = sum(1 / r for r in ranks if 0 < r <= TOP_K) / n
         metrics.mean_chars_top5 = sum(sum(map(len, o.passages[:TOP_K])) for o in inside) / n
+        with_files = [o for o in inside if o.question.file and o.sources]
+        if with_files:
+            metrics.right_file_top5 = statistics.fmean(
+                statistics.fmean(s == o.question.file for s in o.sources[:TOP_K])
+                for o in with_files
+            )
     searches = [o.search_ms for o in outcomes]
     metrics.search_p50_ms = percentile(searches, 50)
     metrics.search_p95_ms = percentile(searches, 95)
     if with_answers:
         if inside:
-            metrics.answer_hit = sum(
-                not o.abstained
-                and len(o.answer) <= MAX_ANSWER_CHARS
-                and contains_answer(o.answer, o.question.answers)
-                for o in inside
-            ) / len(inside)
+            metrics.answer_hit = statistics.fmean(answer_hit(o, max_answer_chars) for o in inside)
+            metrics.answer_or_quote_hit = statistics.fmean(
+                answer_hit(o, max_answer_chars, quotes=True) for o in inside
+            )
             metrics.wrongly_abstained = sum(o.abstained for o in inside) / len(inside)
+            answered = [o for o in inside if not o.abstained]
+            if answered:
+                metrics.mean_answer_chars = statistics.fmean(len(o.answer) for o in answered)
+                metrics.citation_file = statistics.fmean(
+                    bool(o.cited) and o.cited[0] == o.question.file for o in answered
+                )
         if outside:
             metrics.oos_abstained = sum(o.abstained for o in outside) / len(outside)
+            for kind in sorted({o.question.kind for o in outside}):
+                of_kind = [o.abstained for o in outside if o.question.kind == kind]
+                metrics.declined_by_kind[kind] = statistics.fmean(of_kind)
             calibrate(metrics, [o.support for o in inside], [o.support for o in outside])
         asks = [o.ask_ms for o in outcomes]
         metrics.ask_p50_ms = percentile(asks, 50)
         metrics.ask_p95_ms = percentile(asks, 95)
     return metrics
+
+
+def misses(outcomes: Sequence[Outcome], max_answer_chars: int = MAX_ANSWER_CHARS) -> list[Miss]:
+    """Return the answerable questions not hit and the questions to decline that were answered."""
+    found = []
+    for o in outcomes:
+        if o.in_index and answer_hit(o, max_answer_chars):
+            continue
+        if not o.in_index and o.abstained:
+            continue
+        first_line = o.answer.strip().split("\n", 1)[0] if o.answer.strip() else ""
+        found.append(
+            Miss(
+                question=o.question.text,
+                kind=o.question.kind,
+                part=o.question.part,
+                file=o.question.file,
+                declined=o.abstained,
+                answer=first_line,
+                gold_rank=o.gold_rank if o.in_index else 0,
+            )
+        )
+    return found
 
 
 def calibrate(metrics: Metrics, inside: Sequence[float], outside: Sequence[float]) -> None:
@@ -265,11 +368,15 @@ def calibrate(metrics: Metrics, inside: Sequence[float], outside: Sequence[float
     metrics.calibrated_wrongly_abstained = sum(s < threshold for s in inside) / len(inside)
 
 
-def summarize_parts(outcomes: Sequence[Outcome], with_answers: bool) -> dict[str, Metrics]:
+def summarize_parts(
+    outcomes: Sequence[Outcome], with_answers: bool, max_answer_chars: int = MAX_ANSWER_CHARS
+) -> dict[str, Metrics]:
     """Return metrics for the "tune" part, the "test" part and all questions."""
     return {
         part: summarize(
-            [o for o in outcomes if part == "all" or o.question.part == part], with_answers
+            [o for o in outcomes if part == "all" or o.question.part == part],
+            with_answers,
+            max_answer_chars,
         )
         for part in PARTS
     }
@@ -322,7 +429,9 @@ def evaluate(
     indexed, held_out = split_articles(articles, holdout_fraction, seed)
     asked = sample_questions(indexed, max_questions, seed)
     oos_limit = None if max_questions is None else max(1, round(max_questions * holdout_fraction))
-    oos = sample_questions(held_out, oos_limit, seed) if held_out else []
+    oos = [
+        replace(q, kind=HELD_OUT) for q in sample_questions(held_out, oos_limit, seed) if held_out
+    ]
     with tempfile.TemporaryDirectory(prefix="qabot-eval-", dir=work_dir) as tmp:
         root = Path(tmp)
         write_articles(indexed, root / "docs")
@@ -342,6 +451,7 @@ def evaluate(
         ingest_chunks_per_s=report.chunks_added / report.seconds if report.seconds else 0.0,
         parts=summarize_parts(outcomes, with_answers=True),
         settings=used,
+        misses=misses(outcomes),
     )
 
 
@@ -349,15 +459,11 @@ def ask_all(
     kb: KnowledgeBase, questions: Sequence[tuple[Question, bool]], progress: bool
 ) -> list[Outcome]:
     """Search and ask every question, timing both."""
-    from retrieval.answer import AnswerComposer
-
-    composer = AnswerComposer(kb.embedder, kb.settings.answer)
-    composer.idf = kb.searcher.idf
     outcomes = []
     bar = progress_bar(len(questions), "asking") if progress else None
     for question, in_index in questions:
         started = time.perf_counter()
-        passages = kb.search(question.text, k=TOP_K)
+        passages = kb.search(question.text, k=RANK_DEPTH)
         searched = time.perf_counter()
         answer = kb.ask(question.text)
         done = time.perf_counter()
@@ -370,7 +476,10 @@ def ask_all(
                 abstained=answer.abstained,
                 search_ms=(searched - started) * 1000,
                 ask_ms=(done - searched) * 1000,
-                support=composer.support(answer.passages, answer.searched_question),
+                support=answer.support,
+                sources=[p.source for p in passages[:TOP_K]],
+                cited=[c.source for c in answer.citations],
+                quotes=[c.quote for c in answer.citations],
             )
         )
         if bar is not None:
@@ -396,7 +505,11 @@ TABLE_ROWS: list[tuple[str, str, int]] = [
     ("hit@5", "hit_at_5", 3),
     ("mrr", "mrr", 3),
     ("mean_chars_top5", "mean_chars_top5", 0),
+    ("top-5 from the right file", "right_file_top5", 3),
     ("answer_hit", "answer_hit", 3),
+    ("  or in the quotes shown", "answer_or_quote_hit", 3),
+    ("mean answer chars", "mean_answer_chars", 0),
+    ("first citation's file right", "citation_file", 3),
     ("wrongly_abstained", "wrongly_abstained", 3),
     ("oos_questions", "oos_questions", 0),
     ("oos_abstained", "oos_abstained", 3),
@@ -419,6 +532,11 @@ def format_table(
     for label, attr, digits in TABLE_ROWS:
         cells = [_cell(getattr(m, attr), digits) for _, m in columns]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        if attr == "oos_abstained":
+            kinds = sorted({k for _, m in columns for k in m.declined_by_kind})
+            for kind in kinds:
+                cells = [_cell(m.declined_by_kind.get(kind), 3) for _, m in columns]
+                lines.append(f"|   declined {kind} | " + " | ".join(cells) + " |")
     for label, texts in extra:
         lines.append(f"| {label} | " + " | ".join(texts) + " |")
     return "\n".join(lines)
@@ -426,9 +544,37 @@ def format_table(
 
 def format_report(report: EvalReport) -> str:
     """Return the report as a short header and a Markdown table of the parts."""
-    head = (
-        f"{report.file}: {report.articles_indexed} articles indexed "
-        f"({report.chunks} chunks, {report.ingest_chunks_per_s:.1f} chunks/s), "
-        f"{report.articles_held_out} held out"
-    )
+    if report.docs:
+        head = (
+            f"{report.docs} with {report.file}: {report.articles_indexed} documents indexed "
+            f"({report.chunks} chunks), {len(report.warnings)} skipped or warned"
+        )
+    else:
+        head = (
+            f"{report.file}: {report.articles_indexed} articles indexed "
+            f"({report.chunks} chunks, {report.ingest_chunks_per_s:.1f} chunks/s), "
+            f"{report.articles_held_out} held out"
+        )
     return head + "\n\n" + format_table([(p, report.parts[p]) for p in PARTS])
+
+
+def format_misses(found: Sequence[Miss]) -> str:
+    """Return one block per miss: the question, the answer's first line and where the gold was."""
+    lines = []
+    for miss in found:
+        if miss.kind != ANSWERABLE:
+            where = f"should be declined ({miss.kind})"
+        elif miss.gold_rank:
+            where = f"gold at search rank {miss.gold_rank}"
+        else:
+            where = "gold not retrieved"
+        if miss.file:
+            where += f" ({miss.file})"
+        said = "declined" if miss.declined else repr(_shorten(miss.answer, MISS_ANSWER_CHARS))
+        lines.append(f"- [{miss.part}] {miss.question}\n    {where}; answer: {said}")
+    return "\n".join(lines)
+
+
+def _shorten(text: str, limit: int) -> str:
+    """Return text cut to ``limit`` characters, marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

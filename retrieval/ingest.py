@@ -13,13 +13,12 @@ import logging
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from retrieval.chunking import Chunk, Chunker
 from retrieval.embedding import Embedder
 from retrieval.loaders import Cleaner, Document, load_documents, within
 from retrieval.settings import Settings
-from retrieval.store import DocumentRecord, VectorStore
+from retrieval.store import DocumentRecord, StoredChunk, VectorStore, stored_chunk
 from retrieval.types import IngestReport
 
 log = logging.getLogger(__name__)
@@ -42,36 +41,22 @@ class _Pending:
     removed: list[str] = field(default_factory=list)
 
 
-def adopt_legacy_chunks(store: VectorStore) -> None:
-    """Register the documents of a store written before the registry existed.
-
-    A source whose chunks carry more than one content hash (a run interrupted there) is left
-    out: it is ingested again and its old chunks are swept.
-    """
-    by_source: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for chunk_id, meta in store.all_metadatas().items():
-        by_source.setdefault(str(meta.get("source", "")), []).append((chunk_id, meta))
-    records = []
-    for source, rows in by_source.items():
-        hashes = {str(m.get("content_hash", "")) for _, m in rows}
-        if len(hashes) == 1:
-            rows.sort(key=lambda row: int(row[1].get("chunk", 0)))
-            records.append(
-                DocumentRecord(
-                    source=source,
-                    content_hash=hashes.pop(),
-                    chunk_ids=tuple(cid for cid, _ in rows),
-                    title=str(rows[0][1].get("title", "")),
-                )
-            )
-    store.register(records)  # also creates the version record
-    if records:
-        log.info("registered %d documents of a store written before the registry", len(records))
-
-
-def indexed_documents(store: VectorStore) -> dict[str, tuple[str, list[str]]]:
+def indexed_documents(records: dict[str, DocumentRecord]) -> dict[str, tuple[str, list[str]]]:
     """Return, per live source, its content hash and chunk ids."""
-    return {s: (r.content_hash, list(r.chunk_ids)) for s, r in store.documents().items()}
+    return {s: (r.content_hash, list(r.chunk_ids)) for s, r in records.items()}
+
+
+def outdated_records(
+    documents: list[Document], records: dict[str, DocumentRecord]
+) -> list[DocumentRecord]:
+    """Return new records for unchanged documents whose record names another title or url."""
+    return [
+        DocumentRecord(doc.source, doc.content_hash, old.chunk_ids, doc.title, doc.url)
+        for doc in documents
+        if (old := records.get(doc.source)) is not None
+        and old.content_hash == doc.content_hash
+        and (old.title, old.url) != (doc.title, doc.url)
+    ]
 
 
 def plan(
@@ -111,7 +96,7 @@ def write_chunks(
 
 
 def _sort_out(
-    chunks: Sequence[Chunk], stored: dict[str, dict[str, Any]]
+    chunks: Sequence[Chunk], stored: dict[str, StoredChunk]
 ) -> tuple[list[Chunk], list[Chunk]]:
     """Split chunks into (to embed, to relabel): stored ones keep their vector when they can.
 
@@ -120,11 +105,12 @@ def _sort_out(
     """
     embed, relabel = [], []
     for chunk in chunks:
-        meta = stored.get(chunk.chunk_id)
-        if meta is None or meta.get("title") != chunk.title:
+        old = stored.get(chunk.chunk_id)
+        new = stored_chunk(chunk.chunk_id, chunk.text, chunk.metadata())
+        if old is None or old.title != new.title:
             embed.append(chunk)
-        elif meta != chunk.metadata():
-            if set(meta) <= set(chunk.metadata()):
+        elif old != new:
+            if old.updatable_to(new):
                 relabel.append(chunk)
             else:
                 embed.append(chunk)  # an update cannot remove a metadata key
@@ -188,14 +174,14 @@ def ingest(
         docs_cfg.seeds_dir, docs_cfg.extensions, int(docs_cfg.max_file_mb * 1e6), cleaner, only
     )
     with store.ingest_lock():
-        if not store.has_registry():
-            adopt_legacy_chunks(store)
-        indexed = indexed_documents(store)
+        records = store.documents()
+        indexed = indexed_documents(records)
         new, changed, unchanged, removed = plan(loaded.documents, indexed, only)
         chunks_removed = 0
-        pending = _Pending(removed=removed)  # removed documents leave with the first swap
+        # Removed documents and outdated records of unchanged ones change with the first swap.
+        pending = _Pending(records=outdated_records(loaded.documents, records), removed=removed)
         chunker = Chunker(settings.chunking.chunk_size, settings.chunking.chunk_overlap)
-        stored = store.all_metadatas() if new or changed else {}
+        stored = store.stored_chunks() if new or changed else {}
         work = []
         for doc in new + changed:
             chunks = chunker.split(doc)
@@ -207,7 +193,11 @@ def ingest(
             pending.relabel += relabel
             pending.records.append(
                 DocumentRecord(
-                    doc.source, doc.content_hash, tuple(c.chunk_id for c in chunks), doc.title
+                    doc.source,
+                    doc.content_hash,
+                    tuple(c.chunk_id for c in chunks),
+                    doc.title,
+                    doc.url,
                 )
             )
             if len(pending.embed) >= REGISTER_BATCH_CHUNKS:

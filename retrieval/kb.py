@@ -71,7 +71,6 @@ class KnowledgeBase:
         self._store: VectorStore | None = None
         self._searcher: HybridSearcher | None = None
         self._composer = AnswerComposer(self.embedder, settings.answer)
-        self._composer.idf = lambda term: self.searcher.idf(term)
         self._lock = threading.RLock()  # the searcher is built while holding it, opening the store
 
     def __repr__(self) -> str:
@@ -131,8 +130,7 @@ class KnowledgeBase:
 
     def _search(self, text: str, k: int, vector: np.ndarray | None = None) -> list[Passage]:
         """Search a cleaned question, dense and keyword results from one version of the index."""
-        searcher = self.searcher
-        return self.store.consistent(lambda: searcher.search(text, k, vector))
+        return self.searcher.search(text, k, vector)
 
     def ask(
         self,
@@ -174,7 +172,7 @@ class KnowledgeBase:
             searched = resolve_follow_up(text, recent)
         vector = self.embedder.encode([searched])[0]
         passages = self._search(searched, self.settings.retrieval.top_k, vector)
-        answer = self._composer.compose(text, vector, passages, searched)
+        answer = self._composer.compose(text, vector, passages, searched, self.searcher.idf)
         if mode != "llm" or (answer.abstained and not passages):
             yield answer
             return
@@ -184,18 +182,17 @@ class KnowledgeBase:
 
     def sources(self) -> list[SourceInfo]:
         """Return the indexed documents with their chunk counts, sorted by source."""
-        found: dict[str, SourceInfo] = {}
-        for meta in self.store.metadatas().values():
-            source = str(meta.get("source", ""))
-            info = found.get(source)
-            found[source] = SourceInfo(
+        documents = self.store.registry().documents
+        return [
+            SourceInfo(
                 source=source,
-                title=str(meta.get("title", "")),
-                chunks=(info.chunks if info else 0) + 1,
-                content_hash=str(meta.get("content_hash", "")),
-                url=str(meta["url"]) if meta.get("url") else None,
+                title=record.title,
+                chunks=len(record.chunk_ids),
+                content_hash=record.content_hash,
+                url=record.url,
             )
-        return [found[s] for s in sorted(found)]
+            for source, record in sorted(documents.items())
+        ]
 
     def passages(self, chunk_ids: Sequence[str]) -> list[Passage]:
         """Return the full passages with these chunk ids, in the order asked."""

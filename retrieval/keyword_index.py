@@ -22,7 +22,7 @@ class KeywordIndex:
         """Tokenise and index the chunks."""
         self.chunks = list(chunks)
         self._tokenizer = Tokenizer(stopwords=list(STOPWORDS), stemmer=stemmer().stemWord)
-        corpus = [f"{c.metadata.get('title', '')}\n{c.text}" for c in self.chunks]
+        corpus = [f"{c.title}\n{c.text}" for c in self.chunks]
         tokens = self._tokenizer.tokenize(
             corpus, update_vocab=True, return_as="ids", show_progress=False
         )

@@ -11,7 +11,7 @@ import numpy as np
 from retrieval.embedding import Embedder
 from retrieval.keyword_index import KeywordIndex
 from retrieval.settings import RetrievalSettings
-from retrieval.store import StoredChunk, VectorStore
+from retrieval.store import Registry, StoredChunk, VectorStore
 from retrieval.text import key_terms
 from retrieval.types import Passage
 
@@ -33,18 +33,18 @@ def rrf_fuse(
 
 def to_passage(chunk: StoredChunk, score: float, rank_score: float) -> Passage:
     """Build a Passage from a stored chunk."""
-    meta = chunk.metadata
     return Passage(
         text=chunk.text,
-        source=str(meta.get("source", "")),
-        title=str(meta.get("title", "")),
+        source=chunk.source,
+        title=chunk.title,
         score=score,
         chunk_id=chunk.chunk_id,
-        chunk=int(meta.get("chunk", 0)),
-        start=int(meta.get("start", 0)),
-        end=int(meta.get("end", 0)),
-        url=str(meta["url"]) if meta.get("url") else None,
+        chunk=chunk.chunk,
+        start=chunk.start,
+        end=chunk.end,
+        url=chunk.url,
         rank_score=rank_score,
+        section=chunk.section,
     )
 
 
@@ -60,13 +60,16 @@ class HybridSearcher:
         self._index_version: str | None = None
         self._lock = threading.Lock()
 
-    def keyword_index(self) -> KeywordIndex:
-        """Return a keyword index that matches the store, rebuilding it if the store changed."""
-        version = self.store.version()
+    def keyword_index(self, registry: Registry | None = None) -> KeywordIndex:
+        """Return a keyword index of the chunks live in ``registry`` (default: the current one).
+
+        The index is rebuilt only when the registry's version differs from the index's.
+        """
+        registry = registry or self.store.registry()
         with self._lock:
-            if self._index is None or version != self._index_version:
-                self._index = KeywordIndex(self.store.all_chunks())
-                self._index_version = version
+            if self._index is None or registry.version != self._index_version:
+                self._index = KeywordIndex(self.store.all_chunks(registry))
+                self._index_version = registry.version
                 log.info("keyword index built over %d chunks", len(self._index.chunks))
             return self._index
 
@@ -76,12 +79,22 @@ class HybridSearcher:
         return index.idf(term) if index is not None else 1.0
 
     def search(self, question: str, k: int, vector: np.ndarray | None = None) -> list[Passage]:
-        """Return the ``k`` best passages for ``question``, fused from dense and BM25 results."""
+        """Return the ``k`` best passages for ``question``, fused from dense and BM25 results.
+
+        Dense and keyword results come from one consistent read of the store.
+        """
         if vector is None:
             vector = self.embedder.encode([question])[0]
+        query = vector
+        return self.store.read(lambda registry: self._search(question, k, query, registry))
+
+    def _search(
+        self, question: str, k: int, vector: np.ndarray, registry: Registry
+    ) -> list[Passage]:
+        """Search the chunks live in ``registry``."""
         fetch = max(self.settings.fetch_k, k)
-        dense = self.store.query(vector, fetch)
-        index = self.keyword_index() if self.settings.bm25_weight else None
+        dense = self.store.query(vector, fetch, registry)
+        index = self.keyword_index(registry) if self.settings.bm25_weight else None
         keyword = index.search(question, fetch) if index else []
         chunks = {c.chunk_id: c for c, _ in keyword} | {c.chunk_id: c for c, _ in dense}
         similarity = {c.chunk_id: s for c, s in dense}

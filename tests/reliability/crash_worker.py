@@ -23,7 +23,7 @@ from typing import Any
 from tests.conftest import REPO_ROOT
 from tests.reliability.corpus import document
 
-WRITE_STEPS = ("upsert", "update_metadata", "register", "unregister", "bump_version", "delete")
+WRITE_STEPS = ("upsert", "update_metadata", "register", "bump_version", "delete")
 SMALL_BATCH = 4  # chunks per write step and per registry swap in the child: many steps
 KILL_JITTER_S = 0.02  # the kill lands up to this long after the announced step starts
 VECTOR_MIN_COSINE = 0.95  # int8 ONNX vectors depend a little on their batch (~0.99 apart)
@@ -52,7 +52,7 @@ def write_update(seeds: Path, rng: random.Random) -> None:
 
 def store_state(kb: Any) -> dict[str, Any]:
     """Return everything a clean ingest determines: chunks, their metadata and vectors, registry."""
-    rows = kb.store.collection.get(include=["documents", "metadatas", "embeddings"])
+    rows = kb.store.chunks.collection.get(include=["documents", "metadatas", "embeddings"])
     chunks = {
         i: (d, dict(m or {}))
         for i, d, m in zip(rows["ids"], rows["documents"], rows["metadatas"], strict=True)

@@ -73,25 +73,11 @@ def test_every_intermediate_state_of_ingest_serves_whole_documents(
     assert tally.problems() == 0, tally.notes
 
 
-def test_a_store_written_before_the_registry_is_adopted_without_re_embedding(
-    seeds_copy: Path, tmp_path: Path
-) -> None:
-    write_round(seeds_copy, 1)
-    kb = KnowledgeBase(seeds_dir=seeds_copy, persist_dir=tmp_path / "chroma", **SETTINGS)
-    kb.ingest()
-    expected = [(s.source, s.chunks) for s in kb.sources()]
-    kb.store.registry_collection.delete(ids=kb.store.registry_collection.get()["ids"])
-    legacy = KnowledgeBase(seeds_dir=seeds_copy, persist_dir=tmp_path / "chroma", **SETTINGS)
-    assert not legacy.store.has_registry()
-    assert [(s.source, s.chunks) for s in legacy.sources()] == expected  # every chunk is live
-    report = legacy.ingest()
-    assert (report.unchanged, report.chunks_added, report.chunks_removed) == (len(expected), 0, 0)
-    assert sorted(legacy.store.documents()) == [source for source, _ in expected]
-
-
 def test_an_embedded_store_error_is_store_unavailable(seeds_copy: Path, tmp_path: Path) -> None:
     kb = KnowledgeBase(seeds_dir=seeds_copy, persist_dir=tmp_path / "chroma", **SETTINGS)
     kb.ingest()
-    kb.store.client.delete_collection(kb.store.registry_collection.name)  # pulled from under it
+    kb.store.connection.client.delete_collection(
+        kb.store.documents_registry.name
+    )  # pulled from under it
     with pytest.raises(StoreUnavailableError, match="is unavailable"):
         kb.ask("When will Petro meet Trump?")

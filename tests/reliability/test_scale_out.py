@@ -106,11 +106,11 @@ def test_a_killed_ingests_lease_expires(
     seeds_copy: Path, chroma_server: ChromaServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     kb = KnowledgeBase(seeds_dir=seeds_copy, host=chroma_server.host, port=chroma_server.port)
-    kb.store.registry_collection.add(
+    kb.store.documents_registry.collection.add(
         ids=[LEASE_ID],
         embeddings=[[1.0]],
         metadatas=[{"owner": "killed-host:4242", "expires": time.time() - 1}],
     )
     assert kb.ingest().added == 1
     assert "taking over the ingest lease of killed-host:4242" in caplog.text
-    assert not kb.store.registry_collection.get(ids=[LEASE_ID])["ids"]
+    assert not kb.store.documents_registry.collection.get(ids=[LEASE_ID])["ids"]

@@ -1,0 +1,107 @@
+"""What the store holds, as typed records: the one place that reads Chroma metadata back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+DOC_PREFIX = "doc:"  # registry ids of document records are DOC_PREFIX + source
+OPTIONAL_FIELDS = ("url", "section", "anchor")  # chunk metadata keys written only when set
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChunk:
+    """A chunk as read back from the store: its text and where it sits in its document."""
+
+    chunk_id: str
+    text: str
+    source: str
+    title: str
+    chunk: int
+    start: int
+    end: int
+    content_hash: str
+    url: str | None = None
+    section: str = ""
+    anchor: str = ""
+
+    def updatable_to(self, new: StoredChunk) -> bool:
+        """Return True when a metadata update turns this chunk into ``new``.
+
+        Chroma's update changes and adds metadata keys but never removes one.
+        """
+        return all(getattr(new, key) or not getattr(self, key) for key in OPTIONAL_FIELDS)
+
+
+def stored_chunk(chunk_id: str, text: str | None, meta: Mapping[str, Any] | None) -> StoredChunk:
+    """Build a StoredChunk from a chunk row's text and metadata."""
+    meta = meta or {}
+    return StoredChunk(
+        chunk_id=chunk_id,
+        text=text or "",
+        source=str(meta.get("source", "")),
+        title=str(meta.get("title", "")),
+        chunk=int(meta.get("chunk", 0)),
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", 0)),
+        content_hash=str(meta.get("content_hash", "")),
+        url=str(meta["url"]) if meta.get("url") else None,
+        section=str(meta.get("section", "")),
+        anchor=str(meta.get("anchor", "")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """A document's registry record: the content hash and chunk ids that readers see."""
+
+    source: str
+    content_hash: str
+    chunk_ids: tuple[str, ...]
+    title: str = ""
+    url: str | None = None
+
+
+def record_row(record: DocumentRecord) -> tuple[str, str, dict[str, str | int]]:
+    """Return a document record as a registry row: id, document (the chunk ids) and metadata."""
+    meta: dict[str, str | int] = {
+        "source": record.source,
+        "content_hash": record.content_hash,
+        "chunks": len(record.chunk_ids),
+        "title": record.title,
+    }
+    if record.url:
+        meta["url"] = record.url
+    return DOC_PREFIX + record.source, "\n".join(record.chunk_ids), meta
+
+
+def document_record(row_id: str, meta: Mapping[str, Any] | None, doc: str | None) -> DocumentRecord:
+    """Build a DocumentRecord from a registry row."""
+    meta = meta or {}
+    return DocumentRecord(
+        source=str(meta.get("source", row_id[len(DOC_PREFIX) :])),
+        content_hash=str(meta.get("content_hash", "")),
+        chunk_ids=tuple(i for i in (doc or "").split("\n") if i),
+        title=str(meta.get("title", "")),
+        url=str(meta["url"]) if meta.get("url") else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    """The registry as of one version: the document records and the chunk ids they name."""
+
+    version: str
+    documents: dict[str, DocumentRecord]
+    live: frozenset[str]
+
+    @classmethod
+    def of(cls, version: str, documents: dict[str, DocumentRecord]) -> Registry:
+        """Return the registry of these records as of ``version``."""
+        live = frozenset(cid for r in documents.values() for cid in r.chunk_ids)
+        return cls(version, documents, live)
+
+    def is_live(self, chunk_id: str) -> bool:
+        """Return True when readers may see this chunk."""
+        return chunk_id in self.live
