@@ -77,7 +77,18 @@ class DocumentsSettings(Section):
 
     seeds_dir: Path = Path("seeds")
     max_file_mb: float = Field(20.0, gt=0)
-    extensions: list[str] = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf"]
+    extensions: list[str] = [
+        ".md",
+        ".markdown",
+        ".mdx",
+        ".rst",
+        ".txt",
+        ".ipynb",
+        ".docx",
+        ".html",
+        ".htm",
+        ".pdf",
+    ]
     boilerplate_patterns: list[str] = [
         r"(?i)^\s*unlock premium\b",
         r"(?i)\bstart your free trial\b",
