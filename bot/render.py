@@ -17,10 +17,12 @@ from retrieval import (
     Citation,
     InvalidQuestionError,
     Passage,
+    Reference,
     RetrievalError,
     SourceInfo,
     StoreUnavailableError,
 )
+from retrieval.types import SECTION_SEPARATOR
 
 CONTENT_LIMIT = 2000  # characters in a message's content
 EMBED_TITLE_LIMIT = 256  # characters in an embed title
@@ -139,6 +141,14 @@ def citation_line(citation: Citation) -> str:
     return f"**[{citation.number}]** {title} — “{quote}”"
 
 
+def see_also_line(reference: Reference) -> str:
+    """Return ``• Title › Section``, linked when the section has a URL."""
+    label = SECTION_SEPARATOR.join(
+        part for part in (reference.title or reference.source, reference.section) if part
+    )
+    return f"• {_link(_clean(truncate(label, 150)), reference.url)}"
+
+
 def pack_lines(lines: Iterable[str], limit: int, separator: str = "\n") -> list[str]:
     """Pack whole lines into blocks of at most ``limit`` characters."""
     blocks: list[str] = []
@@ -220,6 +230,9 @@ def render_answer(answer: Answer) -> list[Reply]:
     else:
         lines = [citation_line(c) for c in answer.citations]
         _add_fields(embeds, "Sources", pack_lines(lines, FIELD_VALUE_LIMIT), colour)
+        if answer.see_also:
+            refs = [see_also_line(r) for r in answer.see_also]
+            _add_fields(embeds, "See also", pack_lines(refs, FIELD_VALUE_LIMIT), colour)
     if footer := _footer(answer):
         last = embeds[-1]
         if len(last) + len(footer) > EMBED_TOTAL_LIMIT:

@@ -228,6 +228,7 @@ def check_answer(text: str, passages: list[Passage]) -> CheckedAnswer:
             chunk_id=passages[old - 1].chunk_id,
             url=passages[old - 1].url,
             score=passages[old - 1].score,
+            section=passages[old - 1].section,
         )
         for old, new in renumber.items()
     ]

@@ -190,13 +190,15 @@ def llm_answer(
     """Answer ``question`` from ``passages`` with the model; checked, or ``fallback`` on failure.
 
     ``question`` is the question to answer (the standalone one for a follow-up); ``fallback`` is the
-    extractive answer for the same passages.
+    extractive answer for the same passages; when it abstained, the prompt says the passages may
+    not cover the question.
     """
     if not passages:
         return fallback
     started = time.monotonic()
     try:
-        reply = chat_model(settings, api_key).invoke(answer_messages(question, passages))
+        messages = answer_messages(question, passages, low_support=fallback.abstained)
+        reply = chat_model(settings, api_key).invoke(messages)
     except Exception as exc:  # noqa: BLE001 - any model failure degrades to the extractive answer
         return _after_failure(fallback, exc, started)
     return finish_answer(question, str(reply.text), passages, fallback, started)
@@ -220,8 +222,9 @@ def stream_llm_answer(
     started = time.monotonic()
     parts: list[str] = []
     visible = VisibleText()
+    messages = answer_messages(question, passages, low_support=fallback.abstained)
     try:
-        for chunk in chat_model(settings, api_key).stream(answer_messages(question, passages)):
+        for chunk in chat_model(settings, api_key).stream(messages):
             delta = str(chunk.text)
             parts.append(delta)
             if shown := visible.feed(delta):
@@ -301,6 +304,7 @@ def _grounded(
     """Return the checked generative answer."""
     dropped = checked.dropped_sentences
     note = NOTE_DROPPED_ONE if dropped == 1 else NOTE_DROPPED_MANY.format(count=dropped)
+    cited = {c.chunk_id for c in checked.citations}
     return Answer(
         question=fallback.question or question,
         text=checked.text,
@@ -312,6 +316,7 @@ def _grounded(
         note=note if dropped else "",
         support=fallback.support,
         coverage=fallback.coverage,
+        see_also=[r for r in fallback.see_also if r.chunk_id not in cited],
     )
 
 
