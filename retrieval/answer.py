@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence, Set
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
 
+from retrieval.document import SECTION_SEPARATOR
 from retrieval.embedding import Embedder
 from retrieval.excerpt import SEE_ALSO_MARGIN, ExcerptPicker, Stretch, with_marker
 from retrieval.settings import AnswerSettings
-from retrieval.text import key_terms, sentence_spans
-from retrieval.types import SECTION_SEPARATOR, Answer, Citation, Passage, Reference
+from retrieval.text import key_terms, sentence_spans, term_coverage
+from retrieval.types import Answer, Citation, Passage, Reference
 
 TermWeights = Callable[[str], float]  # a stemmed term's weight in the corpus (its IDF)
 ABSTAIN_TEXT = "I couldn't find this in the documents."
@@ -64,25 +65,6 @@ class AnswerComposer:
                     pieces.append((index, start, sentence))
         return pieces
 
-    def _coverage(
-        self, terms: Sequence[str], found: Sequence[Set[str]], idf: TermWeights | None
-    ) -> float:
-        """Return the best sentence's IDF-weighted share of the question's key terms.
-
-        Similarity alone, or coverage alone, confuses a question on a neighbouring topic with an
-        answerable one; together they separate them well. Weighting by IDF (``idf``; without it
-        every term counts the same) makes a missing rare word (a name, a place) count for more
-        than a missing common one, which is what tells a neighbouring topic from the asked one.
-        """
-        weights = [idf(t) if idf else 1.0 for t in terms]
-        total = sum(weights)
-        coverage = 0.0
-        if total > 0:
-            for words in found:
-                share = sum(w for t, w in zip(terms, weights, strict=True) if t in words) / total
-                coverage = max(coverage, share)
-        return coverage
-
     def _support(self, passages: Sequence[Passage], coverage: float) -> float:
         """Combine the best similarity with the term coverage; -1.0 without passages."""
         if not passages:
@@ -100,14 +82,16 @@ class AnswerComposer:
     ) -> Answer:
         """Return an answer built from ``passages``, or an abstention when they do not cover it.
 
-        ``idf`` weighs the question's terms in the coverage that abstention looks at; the
-        answer carries that coverage and the support score computed from it.
+        ``idf`` weighs the question's terms in the coverage that abstention looks at: a missing
+        rare word (a name, a place) counts for more than a missing common one, which is what
+        tells a neighbouring topic from the asked one. The answer carries that coverage and the
+        support score computed from it.
         """
         searched = searched or question
         terms = key_terms(searched)
         pieces = self.sentences(passages)
         found = sentence_terms(pieces)
-        coverage = self._coverage(terms, found, idf)
+        coverage = term_coverage(terms, found, idf)
         support = self._support(passages, coverage)
         answer = self._answer(question, question_vector, passages, searched, support, idf)
         return replace(answer, support=support, coverage=coverage)

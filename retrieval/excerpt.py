@@ -18,7 +18,7 @@ import numpy as np
 
 from retrieval.embedding import Embedder
 from retrieval.markup import code_spans, fenced, is_heading, is_rule, plain
-from retrieval.text import key_terms, sentence_spans
+from retrieval.text import key_terms, sentence_spans, term_coverage
 
 PASSAGES_READ = 4  # top passages whose stretches compete; the rest are rarely the answer
 SENTENCES_EMBEDDED = 8  # sentences (best by shared key terms) scored by the model; bounds latency
@@ -157,11 +157,9 @@ class ExcerptPicker:
     ) -> list[Stretch]:
         """Return each passage's best stretch, best first; ``texts`` are ranked passage texts."""
         terms = key_terms(question)
-        weights = {t: (self.idf(t) if self.idf else 1.0) for t in terms}
-        total = sum(weights.values()) or 1.0
 
         def coverage(found: frozenset[str]) -> float:
-            return sum(w for t, w in weights.items() if t in found) / total
+            return term_coverage(terms, [found], self.idf)
 
         cut = [units(t, h) for t, h in zip(texts[:PASSAGES_READ], headings, strict=False)]
         anchors = self._anchors(cut, coverage)

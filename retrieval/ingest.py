@@ -18,6 +18,7 @@ from retrieval.chunking import Chunk, Chunker
 from retrieval.embedding import Embedder
 from retrieval.loaders import Cleaner, Document, load_documents, within
 from retrieval.settings import Settings
+from retrieval.sites import SiteMap
 from retrieval.store import DocumentRecord, StoredChunk, VectorStore, stored_chunk
 from retrieval.types import IngestReport
 
@@ -180,7 +181,9 @@ def ingest(
         chunks_removed = 0
         # Removed documents and outdated records of unchanged ones change with the first swap.
         pending = _Pending(records=outdated_records(loaded.documents, records), removed=removed)
-        chunker = Chunker(settings.chunking.chunk_size, settings.chunking.chunk_overlap)
+        chunker = Chunker(
+            settings.chunking.chunk_size, settings.chunking.chunk_overlap, SiteMap(docs_cfg.sites)
+        )
         stored = store.stored_chunks() if new or changed else {}
         work = []
         for doc in new + changed:

@@ -10,7 +10,7 @@ import bm25s
 from bm25s.tokenization import Tokenizer
 
 from retrieval.store import StoredChunk
-from retrieval.text import STOPWORDS, key_terms, sentence_spans, stemmer
+from retrieval.text import STOPWORDS, key_terms, sentence_spans, stemmer, term_coverage
 
 SENTENCE_CACHE = 50_000  # chunks whose sentence terms are kept between searches
 
@@ -60,18 +60,7 @@ class KeywordIndex:
         Questions are usually answered by one sentence that repeats most of their rarer words,
         so this rewards the chunk holding that sentence over one that merely shares the topic.
         """
-        weights = [self.idf(t) for t in terms]
-        total = sum(weights)
-        if not total:
-            return 0.0
-        best = max(
-            (
-                sum(w for t, w in zip(terms, weights, strict=True) if t in s)
-                for s in self.sentence_terms(chunk)
-            ),
-            default=0.0,
-        )
-        return best / total
+        return term_coverage(terms, self.sentence_terms(chunk), self.idf)
 
     def search(self, question: str, k: int) -> list[tuple[StoredChunk, float]]:
         """Return up to ``k`` chunks with a positive BM25 score, best first."""

@@ -11,7 +11,7 @@ import re
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from retrieval.types import SECTION_SEPARATOR, Passage
+from retrieval.types import Passage
 
 ABSTAIN_REPLY = "I don't know: the documents don't cover this."  # the model's exact words
 LOW_SUPPORT_HINT = (
@@ -51,16 +51,11 @@ def neutralise(text: str) -> str:
     return _TAG.sub(r"&lt;\1", text)
 
 
-def heading(passage: Passage) -> str:
-    """Return ``Title › Section``, the place a passage comes from, as answers are headed."""
-    return SECTION_SEPARATOR.join(part for part in (passage.title, passage.section) if part)
-
-
 def format_passages(passages: list[Passage]) -> str:
     """Return the numbered passages, headed ``Title › Section``, in one <documents> block."""
     blocks = []
     for number, passage in enumerate(passages, start=1):
-        title = neutralise(heading(passage)).replace('"', "'")
+        title = neutralise(passage.place).replace('"', "'")
         source = neutralise(passage.source).replace('"', "'")
         blocks.append(
             f'<passage number="{number}" title="{title}" source="{source}">\n'
