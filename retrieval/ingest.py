@@ -19,7 +19,7 @@ from retrieval.embedding import Embedder
 from retrieval.loaders import Cleaner, Document, load_documents, within
 from retrieval.settings import Settings
 from retrieval.sites import SiteMap
-from retrieval.store import DocumentRecord, StoredChunk, VectorStore, stored_chunk
+from retrieval.store import DocumentRecord, StoredChunk, VectorStore, updatable
 from retrieval.types import IngestReport
 
 log = logging.getLogger(__name__)
@@ -107,11 +107,10 @@ def _sort_out(
     embed, relabel = [], []
     for chunk in chunks:
         old = stored.get(chunk.chunk_id)
-        new = stored_chunk(chunk.chunk_id, chunk.text, chunk.metadata())
-        if old is None or old.title != new.title:
+        if old is None or old.title != chunk.title:
             embed.append(chunk)
-        elif old != new:
-            if old.updatable_to(new):
+        elif old != chunk:
+            if updatable(old, chunk):
                 relabel.append(chunk)
             else:
                 embed.append(chunk)  # an update cannot remove a metadata key
@@ -184,11 +183,14 @@ def ingest(
         chunker = Chunker(
             settings.chunking.chunk_size, settings.chunking.chunk_overlap, SiteMap(docs_cfg.sites)
         )
-        stored = store.stored_chunks() if new or changed else {}
-        work = []
-        for doc in new + changed:
-            chunks = chunker.split(doc)
-            work.append((doc, chunks, *_sort_out(chunks, stored)))
+        split = [(doc, chunker.split(doc)) for doc in new + changed]
+        if not split:
+            stored = {}
+        elif only is None:
+            stored = store.stored_chunks()
+        else:  # a watcher's run reads just the chunks it may reuse, not the whole collection
+            stored = store.stored_chunks([c.chunk_id for _, chunks in split for c in chunks])
+        work = [(doc, chunks, *_sort_out(chunks, stored)) for doc, chunks in split]
         to_embed = sum(len(embed) for _, _, embed, _ in work)
         progress = progress_factory(to_embed) if progress_factory and to_embed else None
         for doc, chunks, embed, relabel in work:

@@ -7,7 +7,8 @@ answer passed in as ``fallback``: the user always gets an answer.
 
 >>> from retrieval.settings import LLMSettings
 >>> settings = LLMSettings(base_url="http://127.0.0.1:8080/v1", model="llama3.1")
->>> answer = llm_answer(question, passages, extractive, settings, None)  # doctest: +SKIP
+>>> items = stream_llm_answer(question, passages, extractive, settings, None)  # doctest: +SKIP
+>>> *text, answer = items  # doctest: +SKIP
 >>> answer.mode, [c.number for c in answer.citations]  # doctest: +SKIP
 ('llm', [1, 2])
 """
@@ -180,30 +181,6 @@ def _provider_options(provider: str, settings: LLMSettings) -> dict[str, Any]:
     }
 
 
-def llm_answer(
-    question: str,
-    passages: list[Passage],
-    fallback: Answer,
-    settings: LLMSettings,
-    api_key: SecretStr | None,
-) -> Answer:
-    """Answer ``question`` from ``passages`` with the model; checked, or ``fallback`` on failure.
-
-    ``question`` is the question to answer (the standalone one for a follow-up); ``fallback`` is the
-    extractive answer for the same passages; when it abstained, the prompt says the passages may
-    not cover the question.
-    """
-    if not passages:
-        return fallback
-    started = time.monotonic()
-    try:
-        messages = answer_messages(question, passages, low_support=fallback.abstained)
-        reply = chat_model(settings, api_key).invoke(messages)
-    except Exception as exc:  # noqa: BLE001 - any model failure degrades to the extractive answer
-        return _after_failure(fallback, exc, started)
-    return finish_answer(question, str(reply.text), passages, fallback, started)
-
-
 def stream_llm_answer(
     question: str,
     passages: list[Passage],
@@ -214,7 +191,8 @@ def stream_llm_answer(
     """Yield text deltas as the model writes them, then the checked Answer (or ``fallback``).
 
     The last item is always an Answer; a front end shows the deltas while they arrive and then
-    replaces them with the Answer, whose text may differ after the checks.
+    replaces them with the Answer, whose text may differ after the checks. When the extractive
+    ``fallback`` abstained, the prompt says the passages may not cover the question.
     """
     if not passages:
         yield fallback

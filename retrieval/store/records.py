@@ -6,32 +6,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from retrieval.chunking import Chunk
+
 DOC_PREFIX = "doc:"  # registry ids of document records are DOC_PREFIX + source
 OPTIONAL_FIELDS = ("url", "section", "anchor")  # chunk metadata keys written only when set
 
 
-@dataclass(frozen=True, slots=True)
-class StoredChunk:
-    """A chunk as read back from the store: its text and where it sits in its document."""
+# A chunk read back from the store is the Chunk that was written: the same typed fields.
+StoredChunk = Chunk
 
-    chunk_id: str
-    text: str
-    source: str
-    title: str
-    chunk: int
-    start: int
-    end: int
-    content_hash: str
-    url: str | None = None
-    section: str = ""
-    anchor: str = ""
 
-    def updatable_to(self, new: StoredChunk) -> bool:
-        """Return True when a metadata update turns this chunk into ``new``.
+def updatable(old: StoredChunk, new: Chunk) -> bool:
+    """Return True when a metadata update turns the stored ``old`` into ``new``.
 
-        Chroma's update changes and adds metadata keys but never removes one.
-        """
-        return all(getattr(new, key) or not getattr(self, key) for key in OPTIONAL_FIELDS)
+    Chroma's update changes and adds metadata keys but never removes one.
+    """
+    return all(getattr(new, key) or not getattr(old, key) for key in OPTIONAL_FIELDS)
 
 
 def stored_chunk(chunk_id: str, text: str | None, meta: Mapping[str, Any] | None) -> StoredChunk:
@@ -105,3 +95,22 @@ class Registry:
     def is_live(self, chunk_id: str) -> bool:
         """Return True when readers may see this chunk."""
         return chunk_id in self.live
+
+    def changes_since(self, older: Registry) -> tuple[set[str], list[str]]:
+        """Return the chunk ids ``older`` named and this does not, and those this names anew.
+
+        Compared record by record, so the cost is the number of documents, not of chunks; every
+        chunk of a document whose record changed counts as removed and added again, since its
+        title or links (part of what a chunk holds) may be what changed.
+        """
+        removed: set[str] = set()
+        added: list[str] = []
+        for source in older.documents.keys() | self.documents.keys():
+            before, after = older.documents.get(source), self.documents.get(source)
+            if before == after:
+                continue
+            if before is not None:
+                removed.update(before.chunk_ids)
+            if after is not None:
+                added.extend(after.chunk_ids)
+        return removed, added
