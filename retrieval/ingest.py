@@ -184,11 +184,14 @@ def ingest(
         chunker = Chunker(
             settings.chunking.chunk_size, settings.chunking.chunk_overlap, SiteMap(docs_cfg.sites)
         )
-        stored = store.stored_chunks() if new or changed else {}
-        work = []
-        for doc in new + changed:
-            chunks = chunker.split(doc)
-            work.append((doc, chunks, *_sort_out(chunks, stored)))
+        split = [(doc, chunker.split(doc)) for doc in new + changed]
+        if not split:
+            stored = {}
+        elif only is None:
+            stored = store.stored_chunks()
+        else:  # a watcher's run reads just the chunks it may reuse, not the whole collection
+            stored = store.stored_chunks([c.chunk_id for _, chunks in split for c in chunks])
+        work = [(doc, chunks, *_sort_out(chunks, stored)) for doc, chunks in split]
         to_embed = sum(len(embed) for _, _, embed, _ in work)
         progress = progress_factory(to_embed) if progress_factory and to_embed else None
         for doc, chunks, embed, relabel in work:
