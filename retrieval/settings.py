@@ -83,6 +83,8 @@ class DocumentsSettings(Section):
         ".mdx",
         ".rst",
         ".txt",
+        ".adoc",
+        ".asciidoc",
         ".ipynb",
         ".docx",
         ".html",
