@@ -19,6 +19,7 @@ from retrieval import (
     Citation,
     InvalidQuestionError,
     Passage,
+    Reference,
     RetrievalError,
     SourceInfo,
     StoreUnavailableError,
@@ -151,6 +152,11 @@ def citation_line(citation: Citation) -> str:
     return f"**[{citation.number}]** {place} — “{quote}”"
 
 
+def see_also_line(reference: Reference) -> str:
+    """Return ``• Title › Section``, linked when the section has a URL."""
+    return f"• {_link(_clean(truncate(reference.place, PLACE_CHARS)), reference.url)}"
+
+
 def pack_lines(lines: Iterable[str], limit: int, separator: str = "\n") -> list[str]:
     """Pack whole lines into blocks of at most ``limit`` characters."""
     blocks: list[str] = []
@@ -232,6 +238,9 @@ def render_answer(answer: Answer) -> list[Reply]:
     else:
         lines = [citation_line(c) for c in answer.citations]
         _add_fields(embeds, "Sources", pack_lines(lines, FIELD_VALUE_LIMIT), colour)
+        if answer.see_also:
+            refs = [see_also_line(r) for r in answer.see_also]
+            _add_fields(embeds, "See also", pack_lines(refs, FIELD_VALUE_LIMIT), colour)
     if footer := _footer(answer):
         last = embeds[-1]
         if len(last) + len(footer) > EMBED_TOTAL_LIMIT:
