@@ -13,7 +13,7 @@ import numpy as np
 from retrieval.answer import AnswerComposer
 from retrieval.embedding import Embedder
 from retrieval.ingest import Progress, ingest
-from retrieval.questions import clean_history, clean_question, resolve_follow_up
+from retrieval.questions import clean_history, clean_question, resolve_follow_up, without_noise
 from retrieval.retriever import KnowledgeBaseRetriever
 from retrieval.search import HybridSearcher, to_passage
 from retrieval.settings import Secrets, Settings, load_settings, with_overrides
@@ -127,7 +127,7 @@ class KnowledgeBase:
         ['petro-trump-white-house-meeting.txt']
         """
         text = clean_question(question, self.settings.answer.max_question_chars)
-        return self._search(text, k or self.settings.retrieval.top_k)
+        return self._search(without_noise(text), k or self.settings.retrieval.top_k)
 
     def _search(self, text: str, k: int, vector: np.ndarray | None = None) -> list[Passage]:
         """Search a cleaned question, dense and keyword results from one version of the index."""
@@ -170,7 +170,7 @@ class KnowledgeBase:
 
             searched = condense_question(recent, text, self.settings.llm, api_key)
         else:
-            searched = resolve_follow_up(text, recent)
+            searched = resolve_follow_up(without_noise(text), recent)
         vector = self.embedder.encode([searched])[0]
         passages = self._search(searched, self.settings.retrieval.top_k, vector)
         answer = self._composer.compose(text, vector, passages, searched)

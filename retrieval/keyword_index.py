@@ -10,7 +10,7 @@ import bm25s
 from bm25s.tokenization import Tokenizer
 
 from retrieval.store import StoredChunk
-from retrieval.text import STOPWORDS, key_terms, sentence_spans, stemmer
+from retrieval.text import index_terms, key_terms, sentence_spans
 
 SENTENCE_CACHE = 50_000  # chunks whose sentence terms are kept between searches
 
@@ -21,7 +21,9 @@ class KeywordIndex:
     def __init__(self, chunks: Sequence[StoredChunk]) -> None:
         """Tokenise and index the chunks."""
         self.chunks = list(chunks)
-        self._tokenizer = Tokenizer(stopwords=list(STOPWORDS), stemmer=stemmer().stemWord)
+        # Documents and questions are split by the same function, which also drops stopwords and
+        # stems: identifiers stay whole and in parts, and their case tells where the parts are.
+        self._tokenizer = Tokenizer(lower=False, splitter=index_terms, stopwords=None)
         corpus = [f"{c.title}\n{c.text}" for c in self.chunks]
         tokens = self._tokenizer.tokenize(
             corpus, update_vocab=True, return_as="ids", show_progress=False

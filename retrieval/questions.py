@@ -39,6 +39,16 @@ FOLLOW_UP_MAX_TERMS = 3  # a question with more key terms than this stands on it
 HISTORY_MAX_ITEMS = 20  # earlier questions kept for a follow-up; older ones are dropped
 RAW_CHARS_FACTOR = 4  # text longer than this many times the cap is refused before normalising
 _SURROGATES = re.compile("[\ud800-\udfff]")  # lone UTF-16 halves crash tokenisers
+# What a pasted traceback adds that no document holds: its header, the frames' file paths and line
+# numbers, source paths with line numbers, memory addresses and the carets under the failing code.
+# The exception's class, message and the code lines stay: they are what the docs can match.
+_TRACEBACK_NOISE = re.compile(
+    r"Traceback \(most recent call last\):?"
+    r'|File "[^"]*", line \d+(?:, in [\w<>.]+)?'
+    r"|(?:[A-Za-z]:)?[\w.~-]*[\\/][\w.\\/~-]*\.pyx?(?::\d+)+"
+    r"|\b0x[0-9a-fA-F]{6,}\b"
+    r"|[\^~]{3,}"
+)
 
 
 def _normalize(text: str) -> str:
@@ -70,6 +80,17 @@ def clean_question(question: str, max_chars: int) -> str:
     if not any(c.isalnum() for c in text):
         raise InvalidQuestionError("I couldn't find any words in that; please ask in words.")
     return text
+
+
+def without_noise(question: str) -> str:
+    """Return the question without the parts of a pasted traceback that only add noise.
+
+    >>> without_noise('Traceback (most recent call last): File "/app/x.py", line 3, in <module> '
+    ...               "KeyError: 'password'")
+    "KeyError: 'password'"
+    """
+    cleaned = " ".join(_TRACEBACK_NOISE.sub(" ", question).split())
+    return cleaned if any(c.isalnum() for c in cleaned) else question
 
 
 def clean_history(history: Sequence[str], max_chars: int) -> list[str]:

@@ -10,6 +10,12 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
 _WORD = re.compile(r"(?u)\b\w\w+\b")
+# A token: a word or identifier, dotted names (Client.wait_for, app.config) kept together.
+_TOKEN = re.compile(r"(?u)\w+(?:\.\w+)*")
+# Inside an identifier: runs of capitals before a capitalised word (HTTPServer), capitalised or
+# lower-case words, remaining capitals, digits.
+_PIECE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_CAMEL = re.compile(r"[a-z0-9][A-Z]|[A-Z]{2}[a-z]")
 # A sentence ends after . ! or ? and any closing quote or bracket, before a capital or digit; or
 # at a line break, except one followed by a lower-case word: that is a hard-wrapped line
 # (licences, reports), not a new sentence.
@@ -46,7 +52,13 @@ QUESTION_WORDS = frozenset(
         "about",
     ]
 )
-STOPWORDS = frozenset(STOPWORDS_EN) | QUESTION_WORDS
+# Chat filler: greetings, thanks and asides that carry nothing to search for or to support.
+FILLER_WORDS = frozenset(
+    "lol lmao pls plz thx thanks thank ty hey hi hello guys folks everyone anyone anybody "
+    "someone somebody idk tho btw imo fyi ok okay yeah ya pls help advance appreciated "
+    "appreciate cheers hmm uh um".split()
+)
+STOPWORDS = frozenset(STOPWORDS_EN) | QUESTION_WORDS | FILLER_WORDS
 STEM_CACHE = 200_000  # distinct words whose stems are remembered
 
 
@@ -63,12 +75,49 @@ def normalize(text: str) -> str:
 
 
 def key_terms(text: str) -> list[str]:
-    """Return the stemmed content words of ``text`` in order, without stopwords or repeats."""
-    seen: dict[str, None] = {}
-    for word in _WORD.findall(text.lower()):
-        if word not in STOPWORDS:
-            seen.setdefault(stem(word), None)
-    return list(seen)
+    """Return the stemmed content words of ``text`` in order, without stopwords or repeats.
+
+    Identifiers count whole and in parts, as :func:`index_terms` gives them.
+    """
+    return list(dict.fromkeys(index_terms(text)))
+
+
+def index_terms(text: str) -> list[str]:
+    """Return the terms that keyword search indexes and looks up, in order, with repeats.
+
+    Words are lower-cased, stemmed and stopwords dropped. An identifier is kept whole, lower-cased
+    and unstemmed, and also split into its words, so ``model_validate``, ``Client.wait_for`` and
+    ``BaseModel`` match both when written whole and when their parts are asked about:
+
+    >>> index_terms("Client.wait_for raises BaseModel")
+    ['client.wait_for', 'client', 'wait_for', 'wait', 'rais', 'basemodel', 'base', 'model']
+    """
+    terms: list[str] = []
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        parts = [p for p in token.split(".") if p]
+        if len(parts) > 1:
+            terms.append(token.lower())
+        for part in parts:
+            _add_identifier(part, terms)
+    return terms
+
+
+def _add_identifier(part: str, terms: list[str]) -> None:
+    """Append the terms of one undotted token: a word, or an identifier whole and in pieces."""
+    core = part.strip("_")
+    if "_" in core or _CAMEL.search(core):
+        terms.append(core.lower())
+        for piece in (p for chunk in core.split("_") for p in _PIECE.findall(chunk)):
+            _add_word(piece.lower(), terms)
+    else:
+        _add_word(core.lower(), terms)
+
+
+def _add_word(word: str, terms: list[str]) -> None:
+    """Append the stem of a lower-case word unless it is a stopword or a single character."""
+    if len(word) > 1 and word not in STOPWORDS:
+        terms.append(stem(word))
 
 
 @lru_cache(maxsize=STEM_CACHE)
