@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -12,6 +12,7 @@ from retrieval.settings import AnswerSettings
 from retrieval.text import key_terms, sentence_spans
 from retrieval.types import Answer, Citation, Passage
 
+TermWeights = Callable[[str], float]  # a stemmed term's weight in the corpus (its IDF)
 ABSTAIN_TEXT = "I couldn't find this in the documents."
 PASSAGES_READ = 4  # how many top passages sentences are drawn from
 MIN_SENTENCE_CHARS = 20  # shorter fragments are headings or debris, not answers
@@ -74,8 +75,6 @@ class AnswerComposer:
         """Remember the model used to score sentences."""
         self.embedder = embedder
         self.settings = settings
-        # The corpus's term weights (the searcher's IDF); without them every term counts the same.
-        self.idf: Callable[[str], float] | None = None
 
     def sentences(self, passages: Sequence[Passage]) -> list[tuple[int, int, str]]:
         """Return (passage index, start, text) of the distinct sentences of the top passages."""
@@ -92,37 +91,29 @@ class AnswerComposer:
                     pieces.append((index, start, sentence))
         return pieces
 
-    def support(self, passages: Sequence[Passage], searched: str) -> float:
-        """Return how well the passages cover the question: similarity plus term coverage.
-
-        The best passage's cosine similarity plus ``support_coverage`` times the largest share of
-        the question's key terms found in one sentence. Either signal alone confuses a question
-        on a neighbouring topic with an answerable one; together they separate them well.
-        """
-        return self._support(
-            passages, key_terms(searched), sentence_terms(self.sentences(passages))
-        )
-
-    def _support(
-        self,
-        passages: Sequence[Passage],
-        terms: Sequence[str],
-        found: Sequence[Set[str]],
+    def _coverage(
+        self, terms: Sequence[str], found: Sequence[Set[str]], idf: TermWeights | None
     ) -> float:
-        """Combine the best similarity with the best sentence's IDF-weighted term coverage.
+        """Return the best sentence's IDF-weighted share of the question's key terms.
 
-        Weighting by IDF makes a missing rare word (a name, a place) count for more than a
-        missing common one, which is what tells a neighbouring topic from the asked one.
+        Similarity alone, or coverage alone, confuses a question on a neighbouring topic with an
+        answerable one; together they separate them well. Weighting by IDF (``idf``; without it
+        every term counts the same) makes a missing rare word (a name, a place) count for more
+        than a missing common one, which is what tells a neighbouring topic from the asked one.
         """
-        if not passages:
-            return -1.0
-        weights = [self.idf(t) if self.idf else 1.0 for t in terms]
+        weights = [idf(t) if idf else 1.0 for t in terms]
         total = sum(weights)
         coverage = 0.0
         if total > 0:
             for words in found:
                 share = sum(w for t, w in zip(terms, weights, strict=True) if t in words) / total
                 coverage = max(coverage, share)
+        return coverage
+
+    def _support(self, passages: Sequence[Passage], coverage: float) -> float:
+        """Combine the best similarity with the term coverage; -1.0 without passages."""
+        if not passages:
+            return -1.0
         top = max(p.score for p in passages)
         return top + self.settings.support_coverage * coverage
 
@@ -160,16 +151,40 @@ class AnswerComposer:
         question_vector: np.ndarray,
         passages: Sequence[Passage],
         searched: str = "",
+        idf: TermWeights | None = None,
     ) -> Answer:
-        """Return an answer built from ``passages``, or an abstention when they do not cover it."""
+        """Return an answer built from ``passages``, or an abstention when they do not cover it.
+
+        ``idf`` weighs the question's terms in the coverage that abstention looks at; the
+        answer carries that coverage and the support score computed from it.
+        """
         searched = searched or question
-        top = max((p.score for p in passages), default=0.0)
-        if not passages or top < self.settings.min_score:
-            return abstain(question, passages, self.settings.suggestions, searched)
         terms = key_terms(searched)
         pieces = self.sentences(passages)
         found = sentence_terms(pieces)
-        if self._support(passages, terms, found) < self.settings.min_support:
+        coverage = self._coverage(terms, found, idf)
+        support = self._support(passages, coverage)
+        answer = self._answer(
+            question, question_vector, passages, searched, terms, pieces, found, support
+        )
+        return replace(answer, support=support, coverage=coverage)
+
+    def _answer(
+        self,
+        question: str,
+        question_vector: np.ndarray,
+        passages: Sequence[Passage],
+        searched: str,
+        terms: Sequence[str],
+        pieces: Sequence[tuple[int, int, str]],
+        found: Sequence[Set[str]],
+        support: float,
+    ) -> Answer:
+        """Return the cited answer, or the abstention when the passages do not cover it."""
+        top = max((p.score for p in passages), default=0.0)
+        if not passages or top < self.settings.min_score:
+            return abstain(question, passages, self.settings.suggestions, searched)
+        if support < self.settings.min_support:
             return abstain(question, passages, self.settings.suggestions, searched)
         overlaps = [lexical_overlap(terms, words) for words in found]
         scored = self._score(question_vector, pieces, overlaps)

@@ -459,10 +459,6 @@ def ask_all(
     kb: KnowledgeBase, questions: Sequence[tuple[Question, bool]], progress: bool
 ) -> list[Outcome]:
     """Search and ask every question, timing both."""
-    from retrieval.answer import AnswerComposer
-
-    composer = AnswerComposer(kb.embedder, kb.settings.answer)
-    composer.idf = kb.searcher.idf
     outcomes = []
     bar = progress_bar(len(questions), "asking") if progress else None
     for question, in_index in questions:
@@ -480,7 +476,7 @@ def ask_all(
                 abstained=answer.abstained,
                 search_ms=(searched - started) * 1000,
                 ask_ms=(done - searched) * 1000,
-                support=composer.support(answer.passages, answer.searched_question),
+                support=answer.support,
                 sources=[p.source for p in passages[:TOP_K]],
                 cited=[c.source for c in answer.citations],
                 quotes=[c.quote for c in answer.citations],

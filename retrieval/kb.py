@@ -71,7 +71,6 @@ class KnowledgeBase:
         self._store: VectorStore | None = None
         self._searcher: HybridSearcher | None = None
         self._composer = AnswerComposer(self.embedder, settings.answer)
-        self._composer.idf = lambda term: self.searcher.idf(term)
         self._lock = threading.RLock()  # the searcher is built while holding it, opening the store
 
     def __repr__(self) -> str:
@@ -173,7 +172,7 @@ class KnowledgeBase:
             searched = resolve_follow_up(without_noise(text), recent)
         vector = self.embedder.encode([searched])[0]
         passages = self._search(searched, self.settings.retrieval.top_k, vector)
-        answer = self._composer.compose(text, vector, passages, searched)
+        answer = self._composer.compose(text, vector, passages, searched, self.searcher.idf)
         if mode != "llm" or (answer.abstained and not passages):
             yield answer
             return

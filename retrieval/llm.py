@@ -310,6 +310,8 @@ def _grounded(
         searched_question=fallback.searched_question or question,
         mode="llm",
         note=note if dropped else "",
+        support=fallback.support,
+        coverage=fallback.coverage,
     )
 
 
@@ -323,6 +325,8 @@ def _abstained(question: str, passages: list[Passage], fallback: Answer) -> Answ
         suggestions=list(fallback.suggestions) or _titles(passages),
         searched_question=fallback.searched_question or question,
         mode="llm",
+        support=fallback.support,
+        coverage=fallback.coverage,
     )
 
 

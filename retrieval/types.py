@@ -48,6 +48,11 @@ class Answer:
     ``suggestions`` may name the closest documents. ``searched_question`` is the question that was
     actually searched (it differs from ``question`` for follow-ups). ``mode`` says how the text was
     produced ("extractive" or "llm"); ``note`` explains a fallback, if any.
+
+    Diagnostics of the abstention decision: ``coverage`` is the largest IDF-weighted share of the
+    searched question's key terms found in one sentence of the top passages, and ``support`` is
+    the best passage similarity plus ``answer.support_coverage`` times ``coverage`` (-1.0 when
+    nothing was retrieved); the answer abstains when ``support`` is below ``answer.min_support``.
     """
 
     question: str
@@ -59,6 +64,8 @@ class Answer:
     searched_question: str = ""
     mode: str = "extractive"
     note: str = ""
+    support: float = 0.0
+    coverage: float = 0.0
 
     @property
     def top_score(self) -> float:
