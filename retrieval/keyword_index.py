@@ -46,6 +46,10 @@ class KeywordIndex:
         n, df = len(self.chunks), max(self._doc_freq.get(term, 0), 1)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
+    def doc_freq(self, term: str) -> int:
+        """Return how many chunks hold a term (as :func:`retrieval.text.index_terms` gives it)."""
+        return self._doc_freq.get(term, 0)
+
     def sentence_terms(self, chunk: StoredChunk) -> list[frozenset[str]]:
         """Return the key terms of each sentence of a chunk, cached by chunk id."""
         found = self._sentences.get(chunk.chunk_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from retrieval.errors import InvalidQuestionError
 from retrieval.text import content_words, key_terms, normalize
@@ -64,22 +64,47 @@ def _too_long(length: int, max_chars: int) -> InvalidQuestionError:
     )
 
 
-def clean_question(question: str, max_chars: int) -> str:
-    """Return the question normalised, or raise InvalidQuestionError with a polite message."""
+def topics_hint(topics: Sequence[str]) -> str:
+    """Return a sentence naming a few topics of the documents to ask about, or "" without any.
+
+    >>> topics_hint(["Models", "Validators", "Fields"])
+    'You could ask about Models, Validators or Fields.'
+    """
+    names = [" ".join(t.split()) for t in topics if t.strip()]
+    if not names:
+        return ""
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    return f"You could ask about {listed}."
+
+
+def clean_question(
+    question: str, max_chars: int, topics: Callable[[], Sequence[str]] | None = None
+) -> str:
+    """Return the question normalised, or raise InvalidQuestionError with a polite message.
+
+    ``topics`` names a few of the indexed documents' topics; it is called only to word the
+    message for an empty or wordless question.
+    """
     if not isinstance(question, str):
         raise InvalidQuestionError("Please ask your question as text.")
     if len(question) > max_chars * RAW_CHARS_FACTOR:
         raise _too_long(len(question), max_chars)
     text = _normalize(question)
     if not text:
-        raise InvalidQuestionError(
-            "Please type a question, for example: When will Petro meet Trump?"
-        )
+        raise InvalidQuestionError(_with_hint("Please type a question.", topics))
     if len(text) > max_chars:
         raise _too_long(len(text), max_chars)
     if not any(c.isalnum() for c in text):
-        raise InvalidQuestionError("I couldn't find any words in that; please ask in words.")
+        raise InvalidQuestionError(
+            _with_hint("I couldn't find any words in that; please ask in words.", topics)
+        )
     return text
+
+
+def _with_hint(message: str, topics: Callable[[], Sequence[str]] | None) -> str:
+    """Return the message followed by the topics to ask about, when there are any."""
+    hint = topics_hint(topics()) if topics is not None else ""
+    return f"{message} {hint}" if hint else message
 
 
 def without_noise(question: str) -> str:

@@ -16,6 +16,9 @@ _TOKEN = re.compile(r"(?u)\w+(?:\.\w+)*")
 # lower-case words, remaining capitals, digits.
 _PIECE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _CAMEL = re.compile(r"[a-z0-9][A-Z]|[A-Z]{2}[a-z]")
+# An apostrophe inside a word joins it ("don't" -> "dont", "Newton's" -> "Newtons"): the split
+# halves would be debris, and "won't" would search for "won".
+_APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")
 # A sentence ends after . ! or ? and any closing quote or bracket, before a capital or digit; or
 # at a line break, except one followed by a lower-case word: that is a hard-wrapped line
 # (licences, reports), not a new sentence.
@@ -52,11 +55,21 @@ QUESTION_WORDS = frozenset(
         "about",
     ]
 )
-# Chat filler: greetings, thanks and asides that carry nothing to search for or to support.
+# Chat filler: greetings, thanks, asides, pronouns and auxiliaries (with and without the
+# apostrophe people skip) that carry nothing to search for. In documentation these words are
+# rare, so as terms they would weigh like names and count against the support of an answer.
 FILLER_WORDS = frozenset(
-    "lol lmao pls plz thx thanks thank ty hey hi hello guys folks everyone anyone anybody "
-    "someone somebody idk tho btw imo fyi ok okay yeah ya pls help advance appreciated "
-    "appreciate cheers hmm uh um".split()
+    word
+    for line in (
+        "lol lmao pls plz thx thanks thank ty hey hi hello guys folks everyone anyone anybody",
+        "someone somebody idk tho btw imo fyi ok okay yeah ya help advance appreciated appreciate",
+        "cheers hmm uh um actually literally basically really just still even also so very too",
+        "i me my mine myself we us our you your yours he him his she her its them im ive id ill",
+        "dont doesnt didnt isnt wasnt arent cant wont shouldnt couldnt wouldnt has have had am",
+        "been being any some all get got gets getting want wanna wants need needs trying try",
+        "tried way thing things something anything stuff kinda gonna u ur",
+    )
+    for word in line.split()
 )
 STOPWORDS = frozenset(STOPWORDS_EN) | QUESTION_WORDS | FILLER_WORDS
 STEM_CACHE = 200_000  # distinct words whose stems are remembered
@@ -93,7 +106,7 @@ def index_terms(text: str) -> list[str]:
     ['client.wait_for', 'client', 'wait_for', 'wait', 'rais', 'basemodel', 'base', 'model']
     """
     terms: list[str] = []
-    for match in _TOKEN.finditer(text):
+    for match in _TOKEN.finditer(_APOSTROPHE.sub("", text)):
         token = match.group()
         parts = [p for p in token.split(".") if p]
         if len(parts) > 1:
