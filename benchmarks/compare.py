@@ -156,6 +156,9 @@ def main() -> int:
         "--no-equal-size", action="store_true", help="skip our run at the peer's chunk size"
     )
     args = parser.parse_args()
+    if not args.file.is_file():
+        print(f"compare.py needs the SQuAD 2.0 dev file, missing at {args.file} (pass --file PATH)")
+        return 2
     logging.basicConfig(level=logging.WARNING)
     if args.ingest_only:
         print(json.dumps(ingest_rounds(args.file, args.ingest_rounds, INGEST_ARTICLES), indent=2))

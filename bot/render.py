@@ -22,6 +22,7 @@ from retrieval import (
     StoreUnavailableError,
 )
 from retrieval.questions import topics_hint
+from retrieval.text import ANSWER_SENTENCE_END, MARKER
 
 CONTENT_LIMIT = 2000  # characters in a message's content
 EMBED_TITLE_LIMIT = 256  # characters in an embed title
@@ -35,6 +36,8 @@ EMBEDS_PER_MESSAGE = 10  # embeds in one message
 THREAD_NAME_LIMIT = 100  # characters in a thread name
 
 QUOTE_CHARS = 180  # a citation's quote is cut to about this many characters, at a word
+PLACE_CHARS = 150  # a citation's "Title › Section" is cut to about this many characters
+URL_CHARS = 400  # a longer address is shown unlinked rather than crowd a 1024-character field
 ANSWER_COLOUR = discord.Colour.blurple()
 ABSTAIN_COLOUR = discord.Colour.light_grey()
 PASSAGE_COLOUR = discord.Colour.dark_teal()
@@ -42,12 +45,15 @@ WRITING_COLOUR = discord.Colour.dark_grey()  # an answer still being written and
 WRITING_NOTE = "Writing… the sources follow once the answer is checked against the documents."
 ELLIPSIS = "…"
 
-# A citation marker such as [3] or [1, 2]; a split never falls inside one.
-MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 NO_MENTIONS = discord.AllowedMentions.none()
+PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+LINE_BREAK = re.compile(r"\n")
+WORD_BREAK = re.compile(r"\s")
 
 KB_UNAVAILABLE = "The knowledge base is unavailable; please try again shortly."
 SEARCH_FAILED = "I couldn't search the documents just now; please try again in a minute."
+SOURCES_FAILED = "I couldn't read the index just now; please try again in a minute."
+REINDEX_FAILED = "The reindex failed; the bot's log says why."
 
 
 @dataclass(slots=True)
@@ -83,14 +89,15 @@ def _protected(text: str) -> list[tuple[int, int]]:
 
 def _cut_point(text: str, limit: int) -> int:
     """Return where to end the first piece: the last paragraph, line, sentence or word break."""
-    window = text[:limit]
     spans = _protected(text)
 
     def safe(i: int) -> bool:
         return not any(start < i < end for start, end in spans)
 
-    for pattern in (r"\n\s*\n", r"\n", r"(?<=[.!?])(?:\[\d+(?:\s*,\s*\d+)*\])*\s", r"\s"):
-        points = [m.end() for m in re.finditer(pattern, window) if safe(m.start())]
+    # Paragraphs, then lines, then the ends of sentences (with their markers), then words.
+    for pattern in (PARAGRAPH_BREAK, LINE_BREAK, ANSWER_SENTENCE_END, WORD_BREAK):
+        found = pattern.finditer(text)  # not the window: "3.5" cut after "3." is no sentence end
+        points = [m.end() for m in found if m.end() <= limit and safe(m.start())]
         points = [p for p in points if p > limit // 4 and not MARKER.match(text, p)]
         if points:
             return points[-1]
@@ -122,10 +129,13 @@ def thread_name(question: str) -> str:
 
 
 def _link(label: str, url: str | None) -> str:
-    """Return a markdown link when there is an http(s) URL, else the bare label."""
-    if url and url.startswith(("http://", "https://")):
-        return f"[{label}]({url.replace(')', '%29')})"
-    return label
+    """Return a masked link ``[label](url)`` when there is a usable http(s) URL, else the label."""
+    if not url or not url.startswith(("http://", "https://")) or len(url) > URL_CHARS:
+        return label
+    label = label.replace("[", "\\[").replace("]", "\\]")  # a bracket would end the label
+    for char, escaped in ((")", "%29"), (" ", "%20"), ("<", "%3C"), (">", "%3E")):
+        url = url.replace(char, escaped)
+    return f"[{label}]({url})"
 
 
 def _clean(text: str) -> str:
@@ -134,10 +144,10 @@ def _clean(text: str) -> str:
 
 
 def citation_line(citation: Citation) -> str:
-    """Return ``[n] Title — "quote…"``, the title linked when the source has a URL."""
-    title = _link(_clean(truncate(citation.title or citation.source, 120)), citation.url)
+    """Return ``[n] Title › Section — "quote…"``, linked to the section when it has a URL."""
+    place = _link(_clean(truncate(citation.place, PLACE_CHARS)), citation.url)
     quote = _clean(truncate(citation.quote, QUOTE_CHARS))
-    return f"**[{citation.number}]** {title} — “{quote}”"
+    return f"**[{citation.number}]** {place} — “{quote}”"
 
 
 def pack_lines(lines: Iterable[str], limit: int, separator: str = "\n") -> list[str]:
@@ -247,7 +257,7 @@ def render_passages(passages: Sequence[Passage], numbers: Sequence[int] = ()) ->
     embeds: list[discord.Embed] = []
     for i, passage in enumerate(passages):
         number = numbers[i] if i < len(numbers) else i + 1
-        label = truncate(_clean(passage.title or passage.source), EMBED_TITLE_LIMIT - 8)
+        label = truncate(_clean(passage.place), EMBED_TITLE_LIMIT - 8)
         for j, piece in enumerate(split_text(_clean(passage.text), EMBED_DESCRIPTION_LIMIT)):
             embed = discord.Embed(description=piece, colour=PASSAGE_COLOUR)
             if j == 0:
@@ -300,10 +310,13 @@ def render_notice(text: str) -> Reply:
     return Reply(content=truncate(text, CONTENT_LIMIT))
 
 
-def error_text(exc: RetrievalError) -> str:
-    """Return the one sentence a user sees for a library error; details belong in the log."""
+def error_text(exc: RetrievalError, failed: str = SEARCH_FAILED) -> str:
+    """Return the one sentence a user sees for a library error; details belong in the log.
+
+    ``failed`` is the sentence for an error the user cannot act on, such as SOURCES_FAILED.
+    """
     if isinstance(exc, InvalidQuestionError):
         return str(exc)  # written for users: says how to ask instead
     if isinstance(exc, StoreUnavailableError):
         return KB_UNAVAILABLE
-    return SEARCH_FAILED
+    return failed

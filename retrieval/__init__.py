@@ -18,7 +18,7 @@ from retrieval.errors import (
 )
 from retrieval.kb import KnowledgeBase
 from retrieval.settings import Secrets, Settings, load_settings
-from retrieval.types import Answer, Citation, IngestReport, Passage, SourceInfo
+from retrieval.types import Answer, Citation, IngestReport, Passage, Reference, SourceInfo
 from retrieval.watch import DocumentWatcher
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "LLMError",
     "ModelLoadError",
     "Passage",
+    "Reference",
     "RetrievalError",
     "Secrets",
     "SeedsNotFoundError",

@@ -9,7 +9,7 @@ import numpy as np
 
 from retrieval.embedding import Embedder
 from retrieval.settings import AnswerSettings
-from retrieval.text import key_terms, sentence_spans
+from retrieval.text import key_terms, sentence_spans, term_coverage
 from retrieval.types import Answer, Citation, Passage
 
 TermWeights = Callable[[str], float]  # a stemmed term's weight in the corpus (its IDF)
@@ -48,13 +48,6 @@ def abstain(question: str, passages: Sequence[Passage], suggestions: int, search
     )
 
 
-def lexical_overlap(terms: Sequence[str], found: Set[str]) -> float:
-    """Return the share of the question's key terms among a sentence's key terms ``found``."""
-    if not terms:
-        return 0.0
-    return sum(t in found for t in terms) / len(terms)
-
-
 def sentence_terms(pieces: Sequence[tuple[int, int, str]]) -> list[frozenset[str]]:
     """Return the key terms of each (passage index, start, text) sentence, computed once."""
     return [frozenset(key_terms(text)) for _, _, text in pieces]
@@ -90,25 +83,6 @@ class AnswerComposer:
                     seen.add(key)
                     pieces.append((index, start, sentence))
         return pieces
-
-    def _coverage(
-        self, terms: Sequence[str], found: Sequence[Set[str]], idf: TermWeights | None
-    ) -> float:
-        """Return the best sentence's IDF-weighted share of the question's key terms.
-
-        Similarity alone, or coverage alone, confuses a question on a neighbouring topic with an
-        answerable one; together they separate them well. Weighting by IDF (``idf``; without it
-        every term counts the same) makes a missing rare word (a name, a place) count for more
-        than a missing common one, which is what tells a neighbouring topic from the asked one.
-        """
-        weights = [idf(t) if idf else 1.0 for t in terms]
-        total = sum(weights)
-        coverage = 0.0
-        if total > 0:
-            for words in found:
-                share = sum(w for t, w in zip(terms, weights, strict=True) if t in words) / total
-                coverage = max(coverage, share)
-        return coverage
 
     def _support(self, passages: Sequence[Passage], coverage: float) -> float:
         """Combine the best similarity with the term coverage; -1.0 without passages."""
@@ -155,14 +129,16 @@ class AnswerComposer:
     ) -> Answer:
         """Return an answer built from ``passages``, or an abstention when they do not cover it.
 
-        ``idf`` weighs the question's terms in the coverage that abstention looks at; the
-        answer carries that coverage and the support score computed from it.
+        ``idf`` weighs the question's terms in the coverage that abstention looks at: a missing
+        rare word (a name, a place) counts for more than a missing common one, which is what
+        tells a neighbouring topic from the asked one. The answer carries that coverage and the
+        support score computed from it.
         """
         searched = searched or question
         terms = key_terms(searched)
         pieces = self.sentences(passages)
         found = sentence_terms(pieces)
-        coverage = self._coverage(terms, found, idf)
+        coverage = term_coverage(terms, found, idf)
         support = self._support(passages, coverage)
         answer = self._answer(
             question, question_vector, passages, searched, terms, pieces, found, support
@@ -186,7 +162,7 @@ class AnswerComposer:
             return abstain(question, passages, self.settings.suggestions, searched)
         if support < self.settings.min_support:
             return abstain(question, passages, self.settings.suggestions, searched)
-        overlaps = [lexical_overlap(terms, words) for words in found]
+        overlaps = [term_coverage(terms, [words]) for words in found]
         scored = self._score(question_vector, pieces, overlaps)
         if not scored:
             return abstain(question, passages, self.settings.suggestions, searched)
@@ -233,6 +209,7 @@ class AnswerComposer:
                 quote=quotes[index].text,
                 chunk_id=passages[index].chunk_id,
                 url=passages[index].url,
+                section=passages[index].section,
                 score=passages[index].score,
             )
             for index, number in numbers.items()

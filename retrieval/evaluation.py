@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from retrieval.errors import RetrievalError
 from retrieval.settings import Settings, load_settings
+from retrieval.text import strip_markers
 
 if TYPE_CHECKING:
     from retrieval.kb import KnowledgeBase
@@ -47,7 +48,6 @@ MISS_ANSWER_CHARS = 160  # of a missed question's answer, the part printed in th
 QUOTE_SHOWN_CHARS = 180  # of a citation's quote, about what a reader sees under the answer
 
 _SPACE = re.compile(r"\s+")
-_MARKER = re.compile(r"\s*\[\d+\]")
 
 
 class EvalDataError(RetrievalError):
@@ -472,7 +472,7 @@ def ask_all(
                 question=question,
                 in_index=in_index,
                 passages=[p.text for p in passages],
-                answer=_MARKER.sub("", answer.text),
+                answer=strip_markers(answer.text),
                 abstained=answer.abstained,
                 search_ms=(searched - started) * 1000,
                 ask_ms=(done - searched) * 1000,

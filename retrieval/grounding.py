@@ -10,6 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from retrieval.text import (
+    MARKER,
+    MARKER_RUN,
+    answer_sentences,
+    cited_numbers,
+    claim_terms,
+    strip_markers,
+    words,
+)
 from retrieval.types import Citation, Passage
 
 MIN_CITATION_OVERLAP = 0.25  # share of a sentence's content words one cited passage must contain
@@ -17,11 +26,6 @@ MIN_SENTENCE_SUPPORT = 0.5  # share of a sentence's content words its cited pass
 MIN_SHARED_WORDS = 2  # content words a citation must share (fewer when the sentence is shorter)
 MAX_CONNECTIVE_WORDS = 3  # an uncited sentence this short ("Here is how:") is connective text
 
-# "[1]", "[1, 2]", "[1][2]"; numbers inside one bracket are split later.
-_MARKER = re.compile(r"\s?\[(\d+(?:\s*,\s*\d+)*)\]")
-_MARKER_RUN = re.compile(r"\s?\[\d+(?:\s*,\s*\d+)*\](?:\s?\[\d+(?:\s*,\s*\d+)*\])*")
-# A sentence ends at . ! ? (and any markers after it) before whitespace or the end, or at a newline.
-_SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*(?:\s*\[\d+(?:\s*,\s*\d+)*\])*(?=\s|$)[ \t]*|\n+")
 # Citation styles models use instead of "[n]": "[Passage 2]", "[^2]", "【2】", "[2†source]",
 # "(passage 2)".
 _LOOSE_MARKER = re.compile(
@@ -31,7 +35,6 @@ _LOOSE_MARKER = re.compile(
 )
 # Reasoning models may think aloud first; that part is never the answer.
 _THINKING = re.compile(r"^\s*<think>.*?(?:</think>\s*|$)", re.DOTALL | re.IGNORECASE)
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 # How models say the passages do not answer: "I don't know…", "The documents do not mention…".
 _ABSTAIN = re.compile(
     r"\b(?:i (?:do not|don't|cannot|can't|could not|couldn't) (?:know|answer|find)"
@@ -42,16 +45,6 @@ _ABSTAIN = re.compile(
 MAX_ABSTENTION_CHARS = (
     400  # a longer uncited reply is an answer that failed the checks, not a refusal
 )
-_SUFFIXES = ("ing", "ed", "es", "ly", "s")
-_STOPWORDS_TEXT = """a about above after again against all also am an and any are as at be because
-been before being below between both but by can could did do does doing down during each few for
-from further had has have having he her here hers herself him himself his how i if in into is it its
-itself just me more most my myself no nor not of off on once only or other our ours ourselves out
-over own same she should so some such than that the their theirs them themselves then there these
-they this those through to too under until up very was we were what when where which while who whom
-why will with would you your yours yourself yourselves may might must shall per via etc according
-passage passages document documents source sources"""
-_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,53 +56,6 @@ class CheckedAnswer:
     dropped_sentences: int = 0
     dropped_citations: int = 0
     abstained: bool = False
-
-
-def content_words(text: str) -> set[str]:
-    """Return the lowercased, lightly stemmed words of ``text`` that carry meaning."""
-    words = set()
-    for raw in _WORD.findall(text.lower().replace("’", "'")):
-        word = raw.removesuffix("'s")
-        if word in _STOPWORDS or (len(word) < 2 and not word.isdigit()):
-            continue
-        words.add(_stem(word))
-    return words
-
-
-def _stem(word: str) -> str:
-    """Strip one common English suffix so "passwords" meets "password"."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split ``text`` into sentences that, joined, give ``text`` back exactly."""
-    pieces: list[str] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        end = match.end()
-        # Keep the whitespace that follows a sentence with it, so joining restores the text.
-        while end < len(text) and text[end] in " \t":
-            end += 1
-        if end > start:
-            pieces.append(text[start:end])
-            start = end
-    if start < len(text):
-        pieces.append(text[start:])
-    return pieces
-
-
-def cited_numbers(sentence: str) -> list[int]:
-    """Return the passage numbers cited in ``sentence``, in order, without repeats."""
-    numbers: list[int] = []
-    for match in _MARKER.finditer(sentence):
-        for part in match.group(1).split(","):
-            number = int(part)
-            if number not in numbers:
-                numbers.append(number)
-    return numbers
 
 
 def normalise_markers(text: str) -> str:
@@ -131,16 +77,11 @@ def merge_orphan_markers(sentences: list[str]) -> list[str]:
     """Attach pieces that hold only markers (a "[2]" on its own line) to the sentence before."""
     merged: list[str] = []
     for sentence in sentences:
-        if merged and _MARKER.search(sentence) and not _WORD.search(strip_markers(sentence)):
+        if merged and MARKER.search(sentence) and not words(strip_markers(sentence)):
             merged[-1] += sentence
         else:
             merged.append(sentence)
     return merged
-
-
-def strip_markers(text: str) -> str:
-    """Return ``text`` without its ``[n]`` markers."""
-    return _MARKER.sub("", text)
 
 
 def is_abstention(text: str) -> bool:
@@ -151,13 +92,13 @@ def is_abstention(text: str) -> bool:
 
 def best_quote(passage_text: str, claim: str) -> str:
     """Return the sentence of ``passage_text`` sharing the most content with ``claim``, verbatim."""
-    claim_words = content_words(claim)
+    claim_words = claim_terms(claim)
     best, best_overlap = "", -1
-    for sentence in split_sentences(passage_text):
+    for sentence in answer_sentences(passage_text):
         quote = sentence.strip()
         if not quote:
             continue
-        overlap = len(claim_words & content_words(quote))
+        overlap = len(claim_words & claim_terms(quote))
         if overlap > best_overlap:
             best, best_overlap = quote, overlap
     return best or passage_text.strip()
@@ -187,16 +128,16 @@ def check_answer(text: str, passages: list[Passage]) -> CheckedAnswer:
     text or when the passages support it anyway.
     """
     text = normalise_markers(strip_thinking(text))
-    words = [content_words(p.text) for p in passages]
+    words = [claim_terms(p.text) for p in passages]
     everything = set().union(*words) if words else set()
     renumber: dict[int, int] = {}
     claims: dict[int, str] = {}
     kept_text: list[str] = []
     dropped_sentences = dropped_citations = 0
-    for sentence in merge_orphan_markers(split_sentences(text)):
+    for sentence in merge_orphan_markers(answer_sentences(text)):
         numbers = cited_numbers(sentence)
         claim = strip_markers(sentence)
-        claim_words = content_words(claim)
+        claim_words = claim_terms(claim)
         if not numbers:
             connective = len(claim_words) <= MAX_CONNECTIVE_WORDS
             supported = claim_words and len(claim_words & everything) / len(claim_words) >= (
@@ -227,6 +168,7 @@ def check_answer(text: str, passages: list[Passage]) -> CheckedAnswer:
             quote=best_quote(passages[old - 1].text, claims[old]),
             chunk_id=passages[old - 1].chunk_id,
             url=passages[old - 1].url,
+            section=passages[old - 1].section,
             score=passages[old - 1].score,
         )
         for old, new in renumber.items()
@@ -253,4 +195,4 @@ def _rewrite_markers(sentence: str, renumber: dict[int, int]) -> str:
         kept = "".join(f"[{n}]" for n in numbers)
         return f"{run[: len(run) - len(run.lstrip())]}{kept}" if kept else ""
 
-    return _MARKER_RUN.sub(replace, sentence)
+    return MARKER_RUN.sub(replace, sentence)

@@ -1,9 +1,18 @@
-"""Text helpers shared by search and answers: sentence splitting and key terms."""
+"""Words and sentences, the one owner: tokens, stems, stopwords, sentences, ``[n]`` markers.
+
+Search, answers, grounding, evaluation and the bot's rendering all call these, so a word or a
+sentence means the same everywhere. Where two uses really need different rules, each has its own
+honest name here: ``key_terms`` (search terms of a question or passage) and ``claim_terms`` (the
+content of a generated sentence, which grounding compares with its passages); ``sentence_spans``
+(sentences of a document) and ``answer_sentences`` (sentences of a generated answer, each with
+the markers after it).
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Sequence, Set
 from functools import lru_cache
 
 import Stemmer
@@ -19,12 +28,20 @@ _CAMEL = re.compile(r"[a-z0-9][A-Z]|[A-Z]{2}[a-z]")
 # An apostrophe inside a word joins it ("don't" -> "dont", "Newton's" -> "Newtons"): the split
 # halves would be debris, and "won't" would search for "won".
 _APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")
-# A sentence ends after . ! or ? and any closing quote or bracket, before a capital or digit; or
-# at a line break, except one followed by a lower-case word: that is a hard-wrapped line
-# (licences, reports), not a new sentence.
-_SENTENCE_END = re.compile(
-    r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n(?![ \t]*[a-z])"
-)
+# Letters and digits, joined across one apostrophe ("don't"): the words of a claim.
+_CLAIM_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+# The whitespace after . ! or ? and any closing quote or bracket: where a sentence may end.
+SENTENCE_BREAK = r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+"
+# In a document, a sentence ends at such a break before a capital or digit; or at a line break,
+# except one followed by a lower-case word: that is a hard-wrapped line (licences, reports).
+_SENTENCE_END = re.compile(SENTENCE_BREAK + r"(?=[\"'“‘(\[]?[A-Z0-9])|\n(?![ \t]*[a-z])")
+_MARKER_TEXT = r"\[\d+(?:\s*,\s*\d+)*\]"  # "[1]", "[1, 2]": a citation of numbered passages
+MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_SPACED_MARKER = re.compile(r"\s?" + MARKER.pattern)
+MARKER_RUN = re.compile(rf"\s?{_MARKER_TEXT}(?:\s?{_MARKER_TEXT})*")  # "[1][2]", "[1] [2]"
+# In an answer, a sentence ends at . ! ? (with closing quotes or brackets and the markers after it)
+# before whitespace or the end, or at a newline.
+ANSWER_SENTENCE_END = re.compile(rf"[.!?]+[\"')\]]*(?:\s*{_MARKER_TEXT})*(?=\s|$)[ \t]*|\n+")
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 QUESTION_WORDS = frozenset(
     [
@@ -71,7 +88,19 @@ FILLER_WORDS = frozenset(
     )
     for word in line.split()
 )
-STOPWORDS = frozenset(STOPWORDS_EN) | QUESTION_WORDS | FILLER_WORDS
+STOPWORDS = frozenset(STOPWORDS_EN) | QUESTION_WORDS | FILLER_WORDS  # left out of search terms
+# Words that carry no claim, left out when grounding compares a sentence with its passages; a
+# wider list than search's, and with the words a model uses to point at the passages themselves.
+_FUNCTION_WORDS_TEXT = """
+a about above after again against all also am an and any are as at be because
+been before being below between both but by can could did do does doing down during each few for
+from further had has have having he her here hers herself him himself his how i if in into is it its
+itself just me more most my myself no nor not of off on once only or other our ours ourselves out
+over own same she should so some such than that the their theirs them themselves then there these
+they this those through to too under until up very was we were what when where which while who whom
+why will with would you your yours yourself yourselves may might must shall per via etc according
+passage passages document documents source sources"""
+FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())
 STEM_CACHE = 200_000  # distinct words whose stems are remembered
 
 
@@ -165,3 +194,80 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if end > start:
             result.append((start, end))
     return result
+
+
+def words(text: str) -> list[str]:
+    """Return the words of ``text`` as written: letters and digits, joined across an apostrophe."""
+    return _CLAIM_WORD.findall(text)
+
+
+def claim_terms(text: str) -> set[str]:
+    """Return the stemmed words of ``text`` that carry its claim: no function words.
+
+    Numbers count however short, and possessives fold ("Trump's" is "trump"): a claim's facts
+    are what grounding compares.
+    """
+    terms = set()
+    for raw in words(text.lower().replace("’", "'")):
+        word = raw.removesuffix("'s")
+        if word in FUNCTION_WORDS or (len(word) < 2 and not word.isdigit()):
+            continue
+        terms.add(stem(word))
+    return terms
+
+
+def answer_sentences(text: str) -> list[str]:
+    """Split a generated answer into sentences that, joined, give ``text`` back exactly.
+
+    Each sentence keeps the markers and the spaces that follow it.
+    """
+    pieces: list[str] = []
+    start = 0
+    for match in ANSWER_SENTENCE_END.finditer(text):
+        end = match.end()
+        while end < len(text) and text[end] in " \t":
+            end += 1
+        if end > start:
+            pieces.append(text[start:end])
+            start = end
+    if start < len(text):
+        pieces.append(text[start:])
+    return pieces
+
+
+def cited_numbers(text: str) -> list[int]:
+    """Return the passage numbers cited in ``text``, in order, without repeats."""
+    numbers: list[int] = []
+    for match in MARKER.finditer(text):
+        for part in match.group(1).split(","):
+            number = int(part)
+            if number not in numbers:
+                numbers.append(number)
+    return numbers
+
+
+def strip_markers(text: str) -> str:
+    """Return ``text`` without its ``[n]`` markers (and the space before each)."""
+    return _SPACED_MARKER.sub("", text)
+
+
+def term_coverage(
+    terms: Sequence[str],
+    sentences: Iterable[Set[str]],
+    weight: Callable[[str], float] | None = None,
+) -> float:
+    """Return the largest weighted share of ``terms`` found together in one of ``sentences``.
+
+    ``weight`` gives each term's weight (the corpus's IDF, so a missing name counts for more
+    than a missing common word); without it every term counts the same. Questions are usually
+    answered by one sentence that repeats most of their rarer words.
+    """
+    weights = [weight(t) if weight else 1.0 for t in terms]
+    total = sum(weights)
+    if not total:
+        return 0.0
+    best = max(
+        (sum(w for t, w in zip(terms, weights, strict=True) if t in found) for found in sentences),
+        default=0.0,
+    )
+    return best / total

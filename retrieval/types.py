@@ -4,6 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from retrieval.document import SECTION_SEPARATOR
+
+
+def place_label(title: str, section: str) -> str:
+    """Return 'Title › Section', the title left out when the heading path already starts with it.
+
+    >>> place_label("Flask", "Routing"), place_label("Routing", "Routing › Variable Rules")
+    ('Flask › Routing', 'Routing › Variable Rules')
+    """
+    if not section:
+        return title
+    if not title or section == title or section.startswith(f"{title}{SECTION_SEPARATOR}"):
+        return section
+    return f"{title}{SECTION_SEPARATOR}{section}"
+
 
 @dataclass(frozen=True, slots=True)
 class Passage:
@@ -25,6 +40,11 @@ class Passage:
     rank_score: float = 0.0
     section: str = ""  # heading path joined with " › ", e.g. "Intents › Privileged Intents"
 
+    @property
+    def place(self) -> str:
+        """Return where the passage is: 'Title › Section'."""
+        return place_label(self.title or self.source, self.section)
+
 
 @dataclass(frozen=True, slots=True)
 class Citation:
@@ -39,6 +59,22 @@ class Citation:
     score: float = 0.0
     section: str = ""  # heading path joined with " › " of the quoted place
 
+    @property
+    def place(self) -> str:
+        """Return where the quote is: 'Title › Section'."""
+        return place_label(self.title or self.source, self.section)
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """Another place in the documents worth reading, listed under an answer as "See also"."""
+
+    source: str
+    title: str
+    section: str = ""
+    url: str | None = None
+    chunk_id: str = ""
+
 
 @dataclass(frozen=True, slots=True)
 class Answer:
@@ -47,7 +83,8 @@ class Answer:
     When ``abstained`` is true the documents did not cover the question: ``citations`` is empty and
     ``suggestions`` may name the closest documents. ``searched_question`` is the question that was
     actually searched (it differs from ``question`` for follow-ups). ``mode`` says how the text was
-    produced ("extractive" or "llm"); ``note`` explains a fallback, if any.
+    produced ("extractive" or "llm"); ``note`` explains a fallback, if any. ``see_also`` lists
+    other sections that may help, under the answer rather than in its text.
 
     Diagnostics of the abstention decision: ``coverage`` is the largest IDF-weighted share of the
     searched question's key terms found in one sentence of the top passages, and ``support`` is
@@ -66,6 +103,7 @@ class Answer:
     note: str = ""
     support: float = 0.0
     coverage: float = 0.0
+    see_also: list[Reference] = field(default_factory=list)
 
     @property
     def top_score(self) -> float:

@@ -13,7 +13,6 @@ from tests.openai_double import OpenAIDouble
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEEDS = REPO_ROOT / "seeds"
-SHARED = REPO_ROOT.parent / "shared"
 SEED_SOURCE = "petro-trump-white-house-meeting.txt"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -10,7 +10,8 @@ from discord.ext import commands
 
 from bot import render
 from bot.client import QABot
-from retrieval import RetrievalError, StoreUnavailableError
+from bot.cogs.ask import log_retrieval_error
+from retrieval import RetrievalError
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +49,8 @@ class Admin(commands.Cog):
         try:
             sources = await self.bot.run_blocking(self.bot.kb.sources)
         except RetrievalError as exc:
-            if isinstance(exc, StoreUnavailableError):
-                log.warning("listing sources failed: %s", exc)
-            else:
-                log.exception("listing sources failed")
-            await interaction.followup.send(
-                render.KB_UNAVAILABLE
-                if isinstance(exc, StoreUnavailableError)
-                else "I couldn't read the index just now; please try again in a minute."
-            )
+            log_retrieval_error(exc, "/sources", log)
+            await interaction.followup.send(render.error_text(exc, render.SOURCES_FAILED))
             return
         await self.send_replies(interaction, render.render_sources(sources))
 
@@ -81,8 +75,8 @@ class Admin(commands.Cog):
             try:
                 report = await self.bot.run_blocking(self.bot.kb.ingest)
             except RetrievalError as exc:
-                log.exception("reindex failed")
-                await interaction.followup.send(f"The reindex failed: {exc}")
+                log_retrieval_error(exc, "/reindex", log)
+                await interaction.followup.send(render.error_text(exc, render.REINDEX_FAILED))
                 return
         log.info("reindex by user %s: %s", interaction.user.id, report.summary())
         text = f"Index updated: {report.summary()}."

@@ -21,7 +21,7 @@ from discord.ext import commands
 from bot import render
 from bot.client import QABot
 from bot.feedback import AnswerRecord, new_answer_id
-from bot.streaming import Outbox, stream_answer
+from bot.streaming import Outbox, Send, stream_answer
 from bot.views import PassagesButton, VoteButton, answer_view
 from retrieval import Answer, InvalidQuestionError, RetrievalError, StoreUnavailableError
 
@@ -38,14 +38,14 @@ def rate_limited_text(retry_after: float) -> str:
     )
 
 
-def log_retrieval_error(exc: RetrievalError, where: str) -> None:
-    """Log a failed question: one line for an unreachable store, the traceback otherwise."""
+def log_retrieval_error(exc: RetrievalError, where: str, logger: logging.Logger = log) -> None:
+    """Log a failed request: one line for an unreachable store, the traceback otherwise."""
     if isinstance(exc, InvalidQuestionError):
         return  # the user's mistake, explained to them; nothing for the operator
     if isinstance(exc, StoreUnavailableError):
-        log.warning("knowledge base unavailable for %s: %s", where, exc)
+        logger.warning("knowledge base unavailable for %s: %s", where, exc)
     else:
-        log.exception("retrieval failed for %s", where)
+        logger.exception("retrieval failed for %s", where)
 
 
 @dataclass(slots=True)
@@ -59,6 +59,14 @@ class Asked:
     user_id: int
     message_id: int | None
     follow_up: bool = False
+
+
+@dataclass(slots=True)
+class Place:
+    """Where an answer goes: how to send a message there, and the channel or thread's id."""
+
+    send: Send
+    channel_id: int | None
 
 
 class Ask(commands.Cog):
@@ -86,24 +94,16 @@ class Ask(commands.Cog):
             return content.strip()
         return re.sub(rf"<@!?{me.id}>", " ", content).strip()
 
-    async def ask_kb(self, asked: Asked) -> Answer:
-        """Ask the knowledge base in a worker thread."""
-        return await self.bot.run_blocking(self.bot.kb.ask, asked.question, history=asked.history)
-
     def answers(self, asked: Asked) -> AsyncGenerator[str | Answer]:
         """Yield the text written so far, paced for edits (llm mode only), then the Answer."""
         kb = self.bot.kb
-        if kb.settings.answer.mode != "llm":
-            return self.whole_answer(asked)
+        # Generation holds a thread for seconds; extractive answers share the retrieval workers.
+        llm = kb.settings.answer.mode == "llm"
         return stream_answer(
             lambda: kb.ask_stream(asked.question, history=asked.history),
-            self.bot.stream_executor,
+            self.bot.stream_executor if llm else self.bot.executor,
             self.config.stream_edit_interval_s,
         )
-
-    async def whole_answer(self, asked: Asked) -> AsyncGenerator[str | Answer]:
-        """Yield the extractive answer, which comes whole."""
-        yield await self.ask_kb(asked)
 
     async def present(
         self,
@@ -176,6 +176,39 @@ class Ask(commands.Cog):
         outcome = "invalid" if isinstance(exc, InvalidQuestionError) else "error"
         self.log_question(asked, None, started, outcome)
 
+    async def respond(
+        self, asked: Asked, started: float, where: str, placing: asyncio.Future[Place]
+    ) -> None:
+        """Answer from ``kb.ask_stream`` at ``placing``; show, store and log it, or say what failed.
+
+        Every way of asking comes here. ``placing`` runs while the knowledge base works (a thread
+        may be opening), so neither waits for the other.
+        """
+        answer_id = new_answer_id()
+        outbox: Outbox | None = None
+        try:
+            async with contextlib.aclosing(self.answers(asked)) as items:
+                try:
+                    first = await anext(items)
+                    place = await placing
+                    outbox = Outbox(place.send)
+                    answer = await self.present(
+                        items, first, outbox, asked, answer_id, place.channel_id
+                    )
+                except RetrievalError as exc:
+                    outbox = outbox or Outbox((await placing).send)
+                    await outbox.show(render.render_notice(render.error_text(exc)))
+                    self.log_failure(exc, asked, started, where)  # after: one outcome line
+                    return
+            await self.bot.run_blocking(self.bot.feedback.add_messages, answer_id, outbox.ids)
+        except discord.HTTPException as exc:
+            # Usually a missing permission (Send Messages in Threads, Embed Links) or an expired
+            # interaction; the log says which, since the bot cannot tell the user.
+            log.warning("could not send the answer for %s: %s", where, exc)
+            self.log_question(asked, None, started, "send_failed", answer_id)
+            return
+        self.log_question(asked, answer, started, "answered", answer_id)
+
     # --- messages -------------------------------------------------------------------------
 
     async def thread_history(self, channel: object) -> list[str] | None:
@@ -232,10 +265,8 @@ class Ask(commands.Cog):
             follow_up=history is not None,
         )
 
-    async def destination(
-        self, message: discord.Message, asked: Asked
-    ) -> tuple[discord.abc.Messageable, int, discord.Message | None]:
-        """Return where to answer (channel, its id, message to reply to): a new thread or here."""
+    async def destination(self, message: discord.Message, asked: Asked) -> Place:
+        """Return where to answer a message: a new thread on it, or in place as a reply."""
         channel = message.channel
         if (
             self.config.open_threads
@@ -250,8 +281,29 @@ class Ask(commands.Cog):
             except discord.HTTPException as exc:
                 log.warning("could not open a thread on message %s: %s", message.id, exc)
             else:
-                return thread, thread.id, None
-        return channel, channel.id, message
+                return Place(self.sender(thread, None), thread.id)
+        return Place(self.sender(channel, message), channel.id)
+
+    def sender(self, target: discord.abc.Messageable, reference: discord.Message | None) -> Send:
+        """Return how to send an answer's messages to ``target``, the first as a reply."""
+
+        async def send(
+            reply: render.Reply, view: discord.ui.View | None, opening: bool
+        ) -> discord.Message:
+            extra: dict[str, Any] = {}
+            if view is not None:
+                extra["view"] = view
+            if opening and reference is not None:
+                extra["reference"] = reference
+            return await target.send(
+                reply.content or None,
+                embeds=reply.embeds,
+                mention_author=False,
+                allowed_mentions=render.NO_MENTIONS,
+                **extra,
+            )
+
+        return send
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -270,59 +322,8 @@ class Ask(commands.Cog):
                     delete_after=RATE_NOTE_SECONDS,
                 )
             return
-        # Open the thread while the knowledge base works, so neither waits for the other.
         placing = asyncio.create_task(self.destination(message, asked))
-        async with contextlib.aclosing(self.answers(asked)) as items:
-            try:
-                first = await anext(items)
-            except RetrievalError as exc:
-                self.log_failure(exc, asked, started, f"message {message.id}")
-                target, _, reference = await placing
-                await self.send_notice(target, reference, render.error_text(exc))
-                return
-            target, channel_id, reference = await placing
-
-            async def send(
-                reply: render.Reply, view: discord.ui.View | None, opening: bool
-            ) -> discord.Message:
-                extra: dict[str, Any] = {}
-                if view is not None:
-                    extra["view"] = view
-                if opening and reference is not None:
-                    extra["reference"] = reference
-                return await target.send(
-                    reply.content or None,
-                    embeds=reply.embeds,
-                    mention_author=False,
-                    allowed_mentions=render.NO_MENTIONS,
-                    **extra,
-                )
-
-            outbox = Outbox(send)
-            answer_id = new_answer_id()
-            try:
-                answer = await self.present(items, first, outbox, asked, answer_id, channel_id)
-            except discord.HTTPException as exc:
-                # Usually a missing permission (Send Messages in Threads, Embed Links); the log
-                # says which, since the bot cannot tell the user where it cannot write.
-                log.warning("could not send the answer in channel %s: %s", channel_id, exc)
-                self.log_question(asked, None, started, "send_failed", answer_id)
-                return
-            except RetrievalError as exc:
-                self.log_failure(exc, asked, started, f"message {message.id}")
-                await outbox.show(render.render_notice(render.error_text(exc)))
-                return
-        await self.bot.run_blocking(self.bot.feedback.add_messages, answer_id, outbox.ids)
-        self.log_question(asked, answer, started, "answered", answer_id)
-
-    async def send_notice(
-        self, target: discord.abc.Messageable, reference: discord.Message | None, text: str
-    ) -> None:
-        """Send a one-sentence notice, as a reply when answering in place."""
-        if reference is not None:
-            await target.send(text, reference=reference, allowed_mentions=render.NO_MENTIONS)
-        else:
-            await target.send(text, allowed_mentions=render.NO_MENTIONS)
+        await self.respond(asked, started, f"message {message.id}", placing)
 
     # --- slash command --------------------------------------------------------------------
 
@@ -369,27 +370,9 @@ class Ask(commands.Cog):
                 wait=True,
             )
 
-        async with contextlib.aclosing(self.answers(asked)) as items:
-            try:
-                first = await anext(items)
-            except RetrievalError as exc:
-                self.log_failure(exc, asked, started, f"/ask {interaction.id}")
-                await interaction.followup.send(
-                    render.error_text(exc), allowed_mentions=render.NO_MENTIONS
-                )
-                return
-            outbox = Outbox(send)
-            answer_id = new_answer_id()
-            try:
-                answer = await self.present(
-                    items, first, outbox, asked, answer_id, interaction.channel_id
-                )
-            except RetrievalError as exc:
-                self.log_failure(exc, asked, started, f"/ask {interaction.id}")
-                await outbox.show(render.render_notice(render.error_text(exc)))
-                return
-        await self.bot.run_blocking(self.bot.feedback.add_messages, answer_id, outbox.ids)
-        self.log_question(asked, answer, started, "answered", answer_id)
+        placed: asyncio.Future[Place] = asyncio.get_running_loop().create_future()
+        placed.set_result(Place(send, interaction.channel_id))  # the answer goes where it was asked
+        await self.respond(asked, started, f"/ask {interaction.id}", placed)
 
 
 async def setup(bot: QABot) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,6 +31,9 @@ class LongAnswers:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.kb, name)
+
+    def ask_stream(self, question: str, **kw: Any) -> Iterator[Answer]:
+        yield self.ask(question, **kw)
 
     def ask(self, question: str, **kw: Any) -> Answer:
         base = self.kb.ask(question, **kw)
@@ -138,18 +143,34 @@ async def test_resumes_stay_on_the_configured_gateway(start_bot: BotFactory, dou
     assert answer
 
 
+@pytest.mark.parametrize(
+    ("asked_by", "send_route"),
+    [("mention", r"^/channels/\d+/messages$"), ("/ask", r"^/webhooks/\d+/[^/]+$")],
+)
 async def test_a_refused_send_is_logged_in_one_line(
-    harness: Harness, caplog: pytest.LogCaptureFixture
+    harness: Harness, caplog: pytest.LogCaptureFixture, asked_by: str, send_route: str
 ) -> None:
     d = harness.double
-    d.refuse_next("POST", r"^/channels/\d+/messages$", status=403)
-    with caplog.at_level("WARNING", logger="bot"):
-        msg = await d.user_message(d.channel_id, f"{harness.mention} {QUESTION}")
-        await d.wait_for(lambda: any(r.status == 403 for r in d.requests))
+    d.refuse_next("POST", send_route, status=403)
+    with caplog.at_level("INFO", logger="bot"):
+        if asked_by == "mention":
+            msg = await d.user_message(d.channel_id, f"{harness.mention} {QUESTION}")
+        else:
+            interaction = await d.slash("ask", {"question": QUESTION})
+        # The outcome line comes last: wait for it, not for a time (the machine may be busy).
+        for _ in range(400):
+            if any("outcome=" in r.getMessage() for r in caplog.records):
+                break
+            await asyncio.sleep(0.05)
         await settle(d, 0.2)
-    assert d.bot_messages(int(msg["id"])) == []
-    warnings = [r.getMessage() for r in caplog.records if r.name.startswith("bot")]
-    assert any("could not send the answer" in w and "403" in w for w in warnings)
+    assert any(r.status == 403 for r in d.requests)
+    if asked_by == "mention":
+        assert d.bot_messages(int(msg["id"])) == []
+    else:
+        assert interaction.followups == []
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("bot")]
+    assert any("could not send the answer" in w and "403" in w for w in lines)
+    assert [w.split()[1] for w in lines if w.startswith("question ")] == ["outcome=send_failed"]
     assert not any(r.exc_info for r in caplog.records)
 
 

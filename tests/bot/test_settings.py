@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
@@ -41,26 +40,11 @@ def test_the_token_is_never_in_a_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "super-secret-token" not in repr(secrets) and "super-secret-token" not in str(secrets)
 
 
-def test_retrieval_never_imports_discord_or_bot() -> None:
-    for path in (REPO_ROOT / "retrieval").rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            for name in names:
-                assert name.split(".")[0] not in {"discord", "bot"}, f"{path} imports {name}"
-
-
 def test_the_discord_table_in_config_matches_the_defaults() -> None:
     import tomllib
 
     from bot.settings import DiscordSettings
 
     config = tomllib.loads((REPO_ROOT / "config" / "settings.toml").read_text(encoding="utf-8"))
-    if "discord" not in config:
-        pytest.skip("config/settings.toml has no [discord] table yet")
     assert DiscordSettings(**config["discord"]) == DiscordSettings()
     assert set(config["discord"]) == set(DiscordSettings.model_fields)

@@ -22,10 +22,6 @@ def texts(messages: list[dict]) -> str:
     return "\n".join(parts)
 
 
-def test_the_unavailable_notice_is_the_documented_sentence() -> None:
-    assert KB_UNAVAILABLE == "The knowledge base is unavailable; please try again shortly."
-
-
 async def test_chroma_server_stopped_mid_run_is_explained_and_recovered(
     start_bot: BotFactory, seeds_copy: Path, tmp_path: Path
 ) -> None:

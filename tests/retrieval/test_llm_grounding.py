@@ -7,15 +7,13 @@ import pytest
 from retrieval.grounding import (
     best_quote,
     check_answer,
-    cited_numbers,
-    content_words,
     is_abstention,
     normalise_markers,
-    split_sentences,
     strip_thinking,
 )
 from retrieval.llm import VisibleText
 from retrieval.prompt import ABSTAIN_REPLY, answer_messages, format_passages
+from retrieval.text import answer_sentences, cited_numbers, claim_terms
 from retrieval.types import Passage
 
 
@@ -45,19 +43,19 @@ PASSAGES = [BACKUPS, PASSWORDS]
         "No ending",
     ],
 )
-def test_split_sentences_round_trips(text: str) -> None:
-    assert "".join(split_sentences(text)) == text
+def test_answer_sentences_round_trips(text: str) -> None:
+    assert "".join(answer_sentences(text)) == text
 
 
-def test_split_sentences_keeps_markers_after_the_period_with_their_sentence() -> None:
-    assert split_sentences("Backups run nightly. [1] They are kept 35 days [1].") == [
+def test_answer_sentences_keeps_markers_after_the_period_with_their_sentence() -> None:
+    assert answer_sentences("Backups run nightly. [1] They are kept 35 days [1].") == [
         "Backups run nightly. [1] ",
         "They are kept 35 days [1].",
     ]
 
 
-def test_split_sentences_does_not_break_decimals() -> None:
-    assert len(split_sentences("Version 3.5 is out [1].")) == 1
+def test_answer_sentences_does_not_break_decimals() -> None:
+    assert len(answer_sentences("Version 3.5 is out [1].")) == 1
 
 
 def test_cited_numbers_reads_lists_and_repeats() -> None:
@@ -70,8 +68,8 @@ def test_other_citation_styles_are_normalised() -> None:
     assert normalise_markers("See (1) and [x].") == "See (1) and [x]."
 
 
-def test_content_words_ignore_stopwords_and_fold_plurals() -> None:
-    assert content_words("The passwords are kept for 35 days") == {"password", "kept", "35", "day"}
+def test_claim_terms_ignore_stopwords_and_fold_plurals() -> None:
+    assert claim_terms("The passwords are kept for 35 days") == {"password", "kept", "35", "day"}
 
 
 def test_grounded_answer_is_renumbered_in_order_of_first_use() -> None:

@@ -1,6 +1,15 @@
 from __future__ import annotations
 
-from retrieval.text import index_terms, key_terms, sentence_spans
+from retrieval.text import (
+    answer_sentences,
+    cited_numbers,
+    claim_terms,
+    index_terms,
+    key_terms,
+    sentence_spans,
+    strip_markers,
+    term_coverage,
+)
 
 
 def test_sentences_keep_their_closing_quotes_and_brackets() -> None:
@@ -51,3 +60,30 @@ def test_chat_filler_is_no_term() -> None:
         "config",
         "ignor",
     ]
+
+
+def test_claim_terms_meet_across_word_forms() -> None:
+    # The Snowball stem joins "deleted" and "deletion", which stripping one suffix did not.
+    assert claim_terms("Backups are deleted") == claim_terms("backup deletion")
+    assert claim_terms("Trump's visa, 5 days") == {"trump", "visa", "5", "day"}
+
+
+def test_term_coverage_is_the_best_sentence_weighted_share() -> None:
+    terms = ["petro", "trump", "meet"]
+    sentences = [{"petro", "meet"}, {"trump"}]
+    assert term_coverage(terms, sentences) == 2 / 3
+    rare_trump = {"petro": 1.0, "trump": 4.0, "meet": 1.0}
+    assert term_coverage(terms, sentences, rare_trump.__getitem__) == 4 / 6
+    assert term_coverage([], sentences) == 0.0
+
+
+def test_markers_are_read_and_stripped_in_one_way() -> None:
+    text = "Petro meets Trump [2][1] on February 3 [1, 3]."
+    assert cited_numbers(text) == [2, 1, 3]
+    assert strip_markers(text) == "Petro meets Trump on February 3."
+
+
+def test_answer_sentences_keep_their_markers_and_give_the_text_back() -> None:
+    text = "It rained. [1] Then (it stopped.) [2]\nDone"
+    assert answer_sentences(text) == ["It rained. [1] ", "Then (it stopped.) [2]", "\n", "Done"]
+    assert "".join(answer_sentences(text)) == text

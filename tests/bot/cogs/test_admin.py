@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from typing import Any
 
 import pytest
 
-from retrieval import IngestReport, KnowledgeBase
+from bot import render
+from retrieval import IngestReport, KnowledgeBase, RetrievalError, SeedsNotFoundError
 from tests.bot.conftest import BotFactory, Harness
 from tests.bot.helpers import QUESTION, settle
 
@@ -86,3 +88,38 @@ async def test_sources_and_help(harness: Harness) -> None:
     assert data["flags"] & 64 and "/ask" in data["embeds"][0]["description"]
     assert "You could ask about " in data["embeds"][0]["description"]  # the indexed titles
     assert "Colombian President Petro to meet Trump" in data["embeds"][0]["description"]
+
+
+class BrokenFolder:
+    """The real knowledge base, but reading the documents fails with a detailed error."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.kb, name)
+
+    def ingest(self, **kw: Any) -> IngestReport:
+        raise SeedsNotFoundError("documents folder '/srv/secret/seeds' does not exist")
+
+    def sources(self) -> list[Any]:
+        raise RetrievalError("registry row 17 is corrupt at /srv/secret/chroma")
+
+
+async def test_failed_reindex_and_sources_say_one_sentence_and_log_the_details(
+    start_bot: BotFactory, kb, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = await start_bot(BrokenFolder(kb), ingest_on_start=False)
+    d = h.double
+    with caplog.at_level(logging.WARNING, logger="bot.cogs.admin"):
+        reindex = await d.slash("reindex", user="mod")
+        sources = await d.slash("sources")
+        await d.wait_for(lambda: reindex.followups and sources.followups)
+    assert [m["content"] for m in reindex.followups] == [render.REINDEX_FAILED]
+    assert [m["content"] for m in sources.followups] == [render.SOURCES_FAILED]
+    logged = [r for r in caplog.records if r.name == "bot.cogs.admin"]
+    assert len(logged) == 2 and all(r.exc_info for r in logged)  # the traceback, for operators
+    assert {type(r.exc_info[1]) for r in logged if r.exc_info} == {
+        SeedsNotFoundError,
+        RetrievalError,
+    }
