@@ -98,7 +98,8 @@ async def test_a_saved_reply_is_cited_with_its_message_link_and_can_be_forgotten
     curated: Harness, community_kb: KnowledgeBase
 ) -> None:
     d = curated.double
-    assert d.commands["Save as answer"]["type"] == 3  # synced as a message context menu
+    menu = d.commands["Save as answer"]
+    assert menu["type"] == 3 and int(menu["default_member_permissions"]) == 32  # Manage Server
     assert {"gaps", "forget"} <= set(d.commands)
     reply, thread_id = await help_thread(d)
     assert (await save(d, reply)).startswith(f"Saved this as the answer to “{QUESTION}”")
