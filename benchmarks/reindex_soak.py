@@ -86,7 +86,8 @@ def watched(root: Path, rounds: int, pause: float = 0.1) -> dict[str, object]:
     remember_question_vectors(reader)
     last = f"[{STABLE_TOPICS[0]} v{rounds + 1}]"
     started = time.monotonic()
-    with DocumentWatcher(writer) as watcher, asking(reader, READERS) as total:
+    # A debounce shorter than the pause: the watcher ingests while the next rounds are written.
+    with DocumentWatcher(writer, debounce_s=0.05) as watcher, asking(reader, READERS) as total:
         for version in range(2, rounds + 2):
             write_round(seeds, version, atomic=True)
             time.sleep(pause)
