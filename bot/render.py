@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import discord
 
+from bot import gaps
+from bot.gaps import GapReport
 from retrieval import (
     Answer,
     Citation,
@@ -295,6 +297,9 @@ def render_help(mention: str) -> Reply:
         f"or reply to an answer, for follow-ups such as “and when did that happen?”.\n"
         f"**/sources** — the documents I know and their sizes.\n"
         f"**/reindex** — re-read the documents folder (Manage Server or an allowed role).\n"
+        f"**/gaps** — the questions I could not answer, grouped (Manage Server or a curator).\n"
+        f"**Apps → Save as answer** on a helpful reply — I cite it from then on; "
+        f"**/forget** removes it (Manage Server or a curator).\n"
         f"**/help** — this message.\n\n"
         f"Under each answer: **Show passages** shows the full cited passages, "
         f"👍/👎 tells the maintainers whether it helped."
@@ -317,3 +322,35 @@ def error_text(exc: RetrievalError, failed: str = SEARCH_FAILED) -> str:
     if isinstance(exc, StoreUnavailableError):
         return KB_UNAVAILABLE
     return failed
+
+
+def render_gap(report: GapReport, index: int) -> discord.Embed:
+    """Return one page of /gaps: a group of unmet questions, its counts and closest documents."""
+    total = len(report.groups)
+    if not total:
+        text = f"No declined or 👎 questions {gaps.period(report)}: nothing to add for now."
+        return discord.Embed(title="Coverage gaps", description=text, colour=ANSWER_COLOUR)
+    group = report.groups[index]
+    title = truncate(f"Gap {index + 1} of {total}: {group.phrasings[0]}", EMBED_TITLE_LIMIT)
+    embed = discord.Embed(
+        title=" ".join(title.split()),
+        description=(f"**{gaps.counts_line(group)}**\nLast asked <t:{int(group.last_asked)}:R>"),
+        colour=ABSTAIN_COLOUR,
+    )
+    asked = [f"• {_clean(truncate(text, 300))}" for text in group.phrasings]
+    embed.add_field(
+        name="Asked as", value=truncate("\n".join(asked), FIELD_VALUE_LIMIT), inline=False
+    )
+    documents = [
+        f"• {_link(_clean(truncate(d.title or d.source, 120)), d.url)} ({_clean(d.source)})"
+        for d in group.documents
+    ]
+    embed.add_field(
+        name="Closest documents",
+        value=truncate("\n".join(documents) or "none", FIELD_VALUE_LIMIT),
+        inline=False,
+    )
+    embed.set_footer(
+        text=f"{report.questions} unmet questions {gaps.period(report)}, most-asked first"
+    )
+    return embed

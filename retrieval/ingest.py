@@ -19,7 +19,7 @@ from retrieval.embedding import Embedder
 from retrieval.loaders import Cleaner, Document, load_documents, within
 from retrieval.settings import Settings
 from retrieval.sites import SiteMap
-from retrieval.store import DocumentRecord, StoredChunk, VectorStore, stored_chunk
+from retrieval.store import DocumentRecord, StoredChunk, VectorStore, updatable
 from retrieval.types import IngestReport
 
 log = logging.getLogger(__name__)
@@ -107,11 +107,10 @@ def _sort_out(
     embed, relabel = [], []
     for chunk in chunks:
         old = stored.get(chunk.chunk_id)
-        new = stored_chunk(chunk.chunk_id, chunk.text, chunk.metadata())
-        if old is None or old.title != new.title:
+        if old is None or old.title != chunk.title:
             embed.append(chunk)
-        elif old != new:
-            if old.updatable_to(new):
+        elif old != chunk:
+            if updatable(old, chunk):
                 relabel.append(chunk)
             else:
                 embed.append(chunk)  # an update cannot remove a metadata key

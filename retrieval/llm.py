@@ -7,7 +7,8 @@ answer passed in as ``fallback``: the user always gets an answer.
 
 >>> from retrieval.settings import LLMSettings
 >>> settings = LLMSettings(base_url="http://127.0.0.1:8080/v1", model="llama3.1")
->>> answer = llm_answer(question, passages, extractive, settings, None)  # doctest: +SKIP
+>>> items = stream_llm_answer(question, passages, extractive, settings, None)  # doctest: +SKIP
+>>> *text, answer = items  # doctest: +SKIP
 >>> answer.mode, [c.number for c in answer.citations]  # doctest: +SKIP
 ('llm', [1, 2])
 """
@@ -178,28 +179,6 @@ def _provider_options(provider: str, settings: LLMSettings) -> dict[str, Any]:
         "timeout": settings.timeout_s,
         "max_retries": MAX_RETRIES,
     }
-
-
-def llm_answer(
-    question: str,
-    passages: list[Passage],
-    fallback: Answer,
-    settings: LLMSettings,
-    api_key: SecretStr | None,
-) -> Answer:
-    """Answer ``question`` from ``passages`` with the model; checked, or ``fallback`` on failure.
-
-    ``question`` is the question to answer (the standalone one for a follow-up); ``fallback`` is the
-    extractive answer for the same passages.
-    """
-    if not passages:
-        return fallback
-    started = time.monotonic()
-    try:
-        reply = chat_model(settings, api_key).invoke(answer_messages(question, passages))
-    except Exception as exc:  # noqa: BLE001 - any model failure degrades to the extractive answer
-        return _after_failure(fallback, exc, started)
-    return finish_answer(question, str(reply.text), passages, fallback, started)
 
 
 def stream_llm_answer(

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot import render
 from bot.client import QABot
 from bot.cogs.ask import log_retrieval_error
+from bot.permissions import is_trusted
 from retrieval import RetrievalError
 
 log = logging.getLogger(__name__)
@@ -24,12 +25,7 @@ class Admin(commands.Cog):
 
     def may_reindex(self, user: discord.abc.User) -> bool:
         """Return True for members with Manage Server or one of the configured roles."""
-        if not isinstance(user, discord.Member):
-            return False
-        if user.guild_permissions.manage_guild:
-            return True
-        allowed = set(self.bot.settings.discord.reindex_roles)
-        return any(role.id in allowed for role in user.roles)
+        return is_trusted(user, self.bot.settings.discord.reindex_roles)
 
     async def send_replies(
         self, interaction: discord.Interaction[QABot], replies: list[render.Reply]

@@ -17,7 +17,6 @@ from retrieval.llm import (
     chat_model,
     clear_model_cache,
     condense_question,
-    llm_answer,
     parse_model,
     stream_llm_answer,
 )
@@ -98,10 +97,23 @@ def settings_for(double: OpenAIDouble, **changes: object) -> LLMSettings:
     return LLMSettings.model_validate(values)
 
 
+def answer_of(
+    question: str,
+    passages: list[Passage],
+    fallback: Answer,
+    settings: LLMSettings,
+    api_key: SecretStr | None,
+) -> Answer:
+    """Return the final, checked Answer that the model's stream ends with."""
+    *_, answer = stream_llm_answer(question, passages, fallback, settings, api_key)
+    assert isinstance(answer, Answer)
+    return answer
+
+
 def test_good_cited_answer_is_grounded_with_verbatim_quotes(openai_double: OpenAIDouble) -> None:
     """A well-cited reply becomes an llm answer whose citations quote the passages verbatim."""
     openai_double.script(Reply(GOOD))
-    answer = llm_answer(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), SecretStr("k"))
+    answer = answer_of(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), SecretStr("k"))
 
     assert answer.mode == "llm"
     assert not answer.abstained
@@ -124,13 +136,13 @@ def test_request_carries_settings_and_the_key(openai_double: OpenAIDouble) -> No
     """The model name, temperature, token limit and one request without retries reach the server."""
     openai_double.script(Reply(GOOD))
     settings = settings_for(openai_double, temperature=0.2, max_tokens=99)
-    llm_answer(QUESTION, PASSAGES, FALLBACK, settings, SecretStr("k"))
+    answer_of(QUESTION, PASSAGES, FALLBACK, settings, SecretStr("k"))
 
     (body,) = openai_double.requests
     assert body["model"] == "double-model"
     assert body["temperature"] == 0.2
     assert 99 in (body.get("max_completion_tokens"), body.get("max_tokens"))
-    assert not body.get("stream")
+    assert body.get("stream") is True  # answers always stream, in the bot as in ask()
 
 
 def test_citation_to_a_passage_not_given_is_dropped(openai_double: OpenAIDouble) -> None:
@@ -141,7 +153,7 @@ def test_citation_to_a_passage_not_given_is_dropped(openai_double: OpenAIDouble)
             "Shipping is free to every country in the world [7]."
         )
     )
-    answer = llm_answer(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
+    answer = answer_of(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
 
     assert answer.mode == "llm"
     assert "[7]" not in answer.text and "Shipping" not in answer.text
@@ -154,7 +166,7 @@ def test_citation_to_a_passage_not_given_is_dropped(openai_double: OpenAIDouble)
 def test_answer_without_citations_falls_back_to_extractive(openai_double: OpenAIDouble) -> None:
     """An uncited reply is not shown as grounded: the extractive answer comes back with a note."""
     openai_double.script(Reply("Acme routers come with a two-year warranty."))
-    answer = llm_answer(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
+    answer = answer_of(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
 
     assert answer.mode == "extractive"
     assert answer.text == FALLBACK.text
@@ -167,7 +179,7 @@ def test_citation_that_does_not_support_its_sentence_falls_back(
 ) -> None:
     """A claim its cited passage does not support loses the citation; the answer falls back."""
     openai_double.script(Reply("The Moon is made of green cheese according to NASA [1]."))
-    answer = llm_answer(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
+    answer = answer_of(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
 
     assert answer.mode == "extractive"
     assert answer.note == NOTE_UNGROUNDED
@@ -180,7 +192,7 @@ def test_http_500_falls_back_and_logs(
     monkeypatch.setattr(logging.getLogger("retrieval"), "propagate", True)  # the CLI turns it off
     openai_double.script(Reply(status=500))
     with caplog.at_level(logging.WARNING, logger="retrieval.llm"):
-        answer = llm_answer(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
+        answer = answer_of(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
 
     assert answer.text == FALLBACK.text
     assert answer.mode == "extractive"
@@ -193,7 +205,7 @@ def test_timeout_falls_back_quickly(openai_double: OpenAIDouble) -> None:
     """A server that never answers costs the user no more than the timeout."""
     openai_double.script(Reply(hang=True))
     started = time.monotonic()
-    answer = llm_answer(
+    answer = answer_of(
         QUESTION, PASSAGES, FALLBACK, settings_for(openai_double, timeout_s=0.5), None
     )
 
@@ -213,7 +225,7 @@ def test_model_that_does_not_know_abstains(openai_double: OpenAIDouble) -> None:
         searched_question="Who founded Acme?",
     )
     openai_double.script(Reply(ABSTAIN_REPLY))
-    answer = llm_answer("Who founded Acme?", PASSAGES, fallback, settings_for(openai_double), None)
+    answer = answer_of("Who founded Acme?", PASSAGES, fallback, settings_for(openai_double), None)
 
     assert answer.abstained
     assert answer.citations == []
@@ -225,7 +237,7 @@ def test_model_that_does_not_know_abstains(openai_double: OpenAIDouble) -> None:
 def test_model_abstains_even_when_extractive_found_something(openai_double: OpenAIDouble) -> None:
     """A model that does not know abstains in its own words and keeps the passages for the user."""
     openai_double.script(Reply(ABSTAIN_REPLY))
-    answer = llm_answer(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
+    answer = answer_of(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
 
     assert answer.abstained
     assert answer.text == ABSTAIN_REPLY
@@ -291,7 +303,7 @@ def test_streaming_uncited_answer_ends_with_the_fallback(openai_double: OpenAIDo
 def test_injected_instructions_stay_inside_the_data_block(openai_double: OpenAIDouble) -> None:
     """Document text that gives orders is sent only inside the delimited documents block."""
     openai_double.script(Reply("PWNED"))
-    answer = llm_answer(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
+    answer = answer_of(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
 
     system, user = openai_double.messages()
     assert system["role"] == "system"
@@ -386,21 +398,21 @@ def test_openai_without_a_key_says_where_to_put_one() -> None:
 def test_local_server_needs_no_key(openai_double: OpenAIDouble) -> None:
     """A compatible server is called without any key configured."""
     openai_double.script(Reply(GOOD))
-    answer = llm_answer(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
+    answer = answer_of(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
     assert answer.mode == "llm"
 
 
 def test_missing_provider_still_answers_extractively() -> None:
     """A misconfigured model never costs the user an answer."""
     settings = LLMSettings(model="anthropic:claude-sonnet-4-5")
-    answer = llm_answer(QUESTION, PASSAGES, FALLBACK, settings, None)
+    answer = answer_of(QUESTION, PASSAGES, FALLBACK, settings, None)
     assert answer.text == FALLBACK.text
     assert answer.note == NOTE_MODEL_FAILED
 
 
 def test_no_passages_returns_the_fallback_without_a_call(openai_double: OpenAIDouble) -> None:
     """With nothing retrieved there is nothing to ground an answer in."""
-    answer = llm_answer(QUESTION, [], FALLBACK, settings_for(openai_double), None)
+    answer = answer_of(QUESTION, [], FALLBACK, settings_for(openai_double), None)
     assert answer is FALLBACK
     assert openai_double.requests == []
 
