@@ -54,8 +54,8 @@ def ingest_rounds(writer: KnowledgeBase, seeds: Path, rounds: int) -> int:
     return good
 
 
-def embedded(root: Path, rounds: int) -> dict[str, object]:
-    """Reader threads and a writer on one embedded store."""
+def writer_and_reader(root: Path) -> tuple[Path, KnowledgeBase, KnowledgeBase]:
+    """Return a seeded folder, a writer that ingested it and a reader, on one embedded store."""
     seeds = root / "seeds"
     shutil.copytree(SEEDS, seeds)
     write_round(seeds, 1)
@@ -63,6 +63,12 @@ def embedded(root: Path, rounds: int) -> dict[str, object]:
     writer.ingest()
     reader = KnowledgeBase(seeds_dir=seeds, persist_dir=root / "chroma", **SETTINGS)
     remember_question_vectors(reader)
+    return seeds, writer, reader
+
+
+def embedded(root: Path, rounds: int) -> dict[str, object]:
+    """Reader threads and a writer on one embedded store."""
+    seeds, writer, reader = writer_and_reader(root)
     started = time.monotonic()
     with asking(reader, READERS) as total:
         good = ingest_rounds(writer, seeds, rounds)
@@ -77,13 +83,7 @@ def embedded(root: Path, rounds: int) -> dict[str, object]:
 
 def watched(root: Path, rounds: int, pause: float = 0.1) -> dict[str, object]:
     """Reader threads while the documents watcher follows files saved in rapid rounds."""
-    seeds = root / "seeds"
-    shutil.copytree(SEEDS, seeds)
-    write_round(seeds, 1)
-    writer = KnowledgeBase(seeds_dir=seeds, persist_dir=root / "chroma", **SETTINGS)
-    writer.ingest()
-    reader = KnowledgeBase(seeds_dir=seeds, persist_dir=root / "chroma", **SETTINGS)
-    remember_question_vectors(reader)
+    seeds, writer, reader = writer_and_reader(root)
     last = f"[{STABLE_TOPICS[0]} v{rounds + 1}]"
     started = time.monotonic()
     # A debounce shorter than the pause: the watcher ingests while the next rounds are written.
