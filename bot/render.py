@@ -19,10 +19,12 @@ from retrieval import (
     Citation,
     InvalidQuestionError,
     Passage,
+    Reference,
     RetrievalError,
     SourceInfo,
     StoreUnavailableError,
 )
+from retrieval.questions import topics_hint
 from retrieval.text import ANSWER_SENTENCE_END, MARKER
 
 CONTENT_LIMIT = 2000  # characters in a message's content
@@ -151,6 +153,11 @@ def citation_line(citation: Citation) -> str:
     return f"**[{citation.number}]** {place} — “{quote}”"
 
 
+def see_also_line(reference: Reference) -> str:
+    """Return ``• Title › Section``, linked when the section has a URL."""
+    return f"• {_link(_clean(truncate(reference.place, PLACE_CHARS)), reference.url)}"
+
+
 def pack_lines(lines: Iterable[str], limit: int, separator: str = "\n") -> list[str]:
     """Pack whole lines into blocks of at most ``limit`` characters."""
     blocks: list[str] = []
@@ -232,6 +239,9 @@ def render_answer(answer: Answer) -> list[Reply]:
     else:
         lines = [citation_line(c) for c in answer.citations]
         _add_fields(embeds, "Sources", pack_lines(lines, FIELD_VALUE_LIMIT), colour)
+        if answer.see_also:
+            refs = [see_also_line(r) for r in answer.see_also]
+            _add_fields(embeds, "See also", pack_lines(refs, FIELD_VALUE_LIMIT), colour)
     if footer := _footer(answer):
         last = embeds[-1]
         if len(last) + len(footer) > EMBED_TOTAL_LIMIT:
@@ -288,10 +298,12 @@ def render_sources(sources: Sequence[SourceInfo]) -> list[Reply]:
     return pack_embeds(embeds)
 
 
-def render_help(mention: str) -> Reply:
-    """Return the /help message."""
+def render_help(mention: str, topics: Sequence[str] = ()) -> Reply:
+    """Return the /help message; ``topics`` (titles of indexed documents) suggest what to ask."""
+    hint = topics_hint(topics)
     text = (
-        f"Ask me about the indexed documents and I answer with numbered sources.\n\n"
+        f"Ask me about the indexed documents and I answer with numbered sources."
+        f"{' ' + hint if hint else ''}\n\n"
         f"**/ask** `question` — answer here; only you see the thinking, everyone sees the answer.\n"
         f"**{mention} your question** — answer in a new thread; keep asking there, "
         f"or reply to an answer, for follow-ups such as “and when did that happen?”.\n"

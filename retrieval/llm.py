@@ -191,7 +191,8 @@ def stream_llm_answer(
     """Yield text deltas as the model writes them, then the checked Answer (or ``fallback``).
 
     The last item is always an Answer; a front end shows the deltas while they arrive and then
-    replaces them with the Answer, whose text may differ after the checks.
+    replaces them with the Answer, whose text may differ after the checks. When the extractive
+    ``fallback`` abstained, the prompt says the passages may not cover the question.
     """
     if not passages:
         yield fallback
@@ -199,8 +200,9 @@ def stream_llm_answer(
     started = time.monotonic()
     parts: list[str] = []
     visible = VisibleText()
+    messages = answer_messages(question, passages, low_support=fallback.abstained)
     try:
-        for chunk in chat_model(settings, api_key).stream(answer_messages(question, passages)):
+        for chunk in chat_model(settings, api_key).stream(messages):
             delta = str(chunk.text)
             parts.append(delta)
             if shown := visible.feed(delta):
@@ -280,6 +282,7 @@ def _grounded(
     """Return the checked generative answer."""
     dropped = checked.dropped_sentences
     note = NOTE_DROPPED_ONE if dropped == 1 else NOTE_DROPPED_MANY.format(count=dropped)
+    cited = {c.chunk_id for c in checked.citations}
     return Answer(
         question=fallback.question or question,
         text=checked.text,
@@ -291,6 +294,7 @@ def _grounded(
         note=note if dropped else "",
         support=fallback.support,
         coverage=fallback.coverage,
+        see_also=[r for r in fallback.see_also if r.chunk_id not in cited],
     )
 
 

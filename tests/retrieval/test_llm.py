@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from retrieval.llm import (
 )
 from retrieval.prompt import ABSTAIN_REPLY
 from retrieval.settings import LLMSettings
-from retrieval.types import Answer, Citation, Passage
+from retrieval.types import Answer, Citation, Passage, Reference
 from tests.openai_double import OpenAIDouble, Reply
 
 QUESTION = "How long is the warranty on Acme routers?"
@@ -430,3 +431,70 @@ def test_no_passages_returns_the_fallback_without_a_call(openai_double: OpenAIDo
 def test_parse_model(model: str, expected: tuple[str | None, str]) -> None:
     """Model strings split into provider and name the way init_chat_model reads them."""
     assert parse_model(model) == expected
+
+
+SECTIONED = [
+    dataclasses.replace(
+        WARRANTY,
+        section="Support › Warranty terms",
+        url="https://example.test/warranty#warranty-terms",
+    ),
+    dataclasses.replace(RETURNS, section="Support › Returns"),
+]
+
+
+def test_prompt_heads_each_passage_with_its_title_and_section(openai_double: OpenAIDouble) -> None:
+    """The model sees ``Title › Section`` for every numbered passage, as answers are headed."""
+    openai_double.script(Reply(GOOD))
+    answer_of(QUESTION, SECTIONED, FALLBACK, settings_for(openai_double), None)
+
+    user = openai_double.messages()[-1]["content"]
+    assert '<passage number="1" title="Warranty › Support › Warranty terms"' in user
+    assert '<passage number="2" title="Returns › Support › Returns"' in user
+    assert "may not cover the question" not in user
+
+
+def test_citations_of_a_generated_answer_carry_section_and_link(
+    openai_double: OpenAIDouble,
+) -> None:
+    """Each citation names the section it quotes and links to it."""
+    openai_double.script(Reply(GOOD))
+    answer = answer_of(QUESTION, SECTIONED, FALLBACK, settings_for(openai_double), None)
+
+    assert answer.mode == "llm"
+    first, second = answer.citations
+    assert (first.section, first.url) == (
+        "Support › Warranty terms",
+        "https://example.test/warranty#warranty-terms",
+    )
+    assert second.section == "Support › Returns"
+
+
+def test_low_support_is_passed_to_the_model(openai_double: OpenAIDouble) -> None:
+    """When the extractive answer abstained, the prompt says the passages may not cover it."""
+    openai_double.script(Reply(ABSTAIN_REPLY))
+    declined = dataclasses.replace(FALLBACK, abstained=True, citations=[], support=0.4)
+    answer = answer_of(QUESTION, SECTIONED, declined, settings_for(openai_double), None)
+
+    user = openai_double.messages()[-1]["content"]
+    assert "The passages may not cover the question" in user
+    assert answer.abstained and answer.mode == "llm"
+    assert answer.support == 0.4
+
+
+def test_see_also_of_a_generated_answer_leaves_out_what_it_cites(
+    openai_double: OpenAIDouble,
+) -> None:
+    """Sections the model cited are not listed again under "See also"."""
+    openai_double.script(Reply("Acme routers come with a two-year warranty [1]."))
+    with_refs = dataclasses.replace(
+        FALLBACK,
+        see_also=[
+            Reference("warranty.md", "Warranty", chunk_id="warranty-0"),
+            Reference("returns.md", "Returns", "Support › Returns", chunk_id="returns-0"),
+        ],
+    )
+    answer = answer_of(QUESTION, SECTIONED, with_refs, settings_for(openai_double), None)
+
+    assert [c.chunk_id for c in answer.citations] == ["warranty-0"]
+    assert [r.chunk_id for r in answer.see_also] == ["returns-0"]

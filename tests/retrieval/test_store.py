@@ -84,20 +84,6 @@ def test_sources_come_from_the_registry_without_reading_chunks(
     ]
 
 
-def test_a_search_reads_the_index_version_once_and_counts_nothing(
-    seed_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    seed_kb.search("When will Petro meet Trump?")  # builds the keyword index
-    registry, chunks = seed_kb.store.documents_registry, seed_kb.store.chunks
-    calls: list[str] = []
-    version, count = registry.version, chunks.count
-    monkeypatch.setattr(registry, "version", lambda: calls.append("version") or version())
-    monkeypatch.setattr(chunks, "count", lambda: calls.append("count") or count())
-    passages = seed_kb.search("What did Trump threaten?")
-    assert passages
-    assert calls == ["version"]
-
-
 def test_a_read_during_which_the_version_moved_is_done_again(seed_kb: KnowledgeBase) -> None:
     store = seed_kb.store
     seen: list[str] = []

@@ -98,6 +98,8 @@ async def test_a_saved_reply_is_cited_with_its_message_link_and_can_be_forgotten
     curated: Harness, community_kb: KnowledgeBase
 ) -> None:
     d = curated.double
+    assert d.commands["Save as answer"]["type"] == 3  # synced as a message context menu
+    assert {"gaps", "forget"} <= set(d.commands)
     reply, thread_id = await help_thread(d)
     assert (await save(d, reply)).startswith(f"Saved this as the answer to “{QUESTION}”")
     link = f"https://discord.com/channels/{d.guild_id}/{thread_id}/{reply['id']}"
@@ -110,7 +112,8 @@ async def test_a_saved_reply_is_cited_with_its_message_link_and_can_be_forgotten
 
     embed = await ask(d, ASKED)
     assert "Message Content Intent" in embed["description"]
-    assert QUESTION in embed["fields"][-1]["value"]  # cited under the question as its title
+    sources = embed["fields"][-1]["value"]
+    assert f"[{QUESTION}]({link})" in sources  # cited by its question, linking to the message
 
     forgetting = await d.slash("forget", {"message": link}, user="mod")
     assert (await reply_text(d, forgetting)).startswith("Forgot the answer saved from message")
