@@ -145,6 +145,24 @@ def run_size(chunks: int, questions: int) -> dict[str, Any]:
     }
 
 
+def run_each_size(script: str, sizes: list[int], extra: list[str]) -> list[dict[str, Any]]:
+    """Run ``script --one SIZE`` in a fresh process per size; return the JSON row each printed."""
+    rows = []
+    for size in sizes:
+        done = subprocess.run(
+            [sys.executable, script, "--one", str(size), *extra],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            print(f"{size}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
+            continue
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(f"{size}: {rows[-1]}", file=sys.stderr)
+    return rows
+
+
 def main() -> int:
     """Run each size in its own process and print a table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -156,19 +174,7 @@ def main() -> int:
     if args.one:
         print(json.dumps(run_size(args.one, args.questions)))
         return 0
-    rows = []
-    for size in args.sizes:
-        done = subprocess.run(
-            [sys.executable, __file__, "--one", str(size), "--questions", str(args.questions)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            print(f"{size}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
-            continue
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        print(f"{size}: {rows[-1]}", file=sys.stderr)
+    rows = run_each_size(__file__, args.sizes, ["--questions", str(args.questions)])
     print(
         "| chunks | ingest s (no model) | first search s | search p50 / p95 ms "
         "| ask p50 / p95 ms | peak RSS MB |"

@@ -35,6 +35,8 @@ EMBEDS_PER_MESSAGE = 10  # embeds in one message
 THREAD_NAME_LIMIT = 100  # characters in a thread name
 
 QUOTE_CHARS = 180  # a citation's quote is cut to about this many characters, at a word
+PLACE_CHARS = 150  # a citation's "Title › Section" is cut to about this many characters
+URL_CHARS = 400  # a longer address is shown unlinked rather than crowd a 1024-character field
 ANSWER_COLOUR = discord.Colour.blurple()
 ABSTAIN_COLOUR = discord.Colour.light_grey()
 PASSAGE_COLOUR = discord.Colour.dark_teal()
@@ -126,10 +128,13 @@ def thread_name(question: str) -> str:
 
 
 def _link(label: str, url: str | None) -> str:
-    """Return a markdown link when there is an http(s) URL, else the bare label."""
-    if url and url.startswith(("http://", "https://")):
-        return f"[{label}]({url.replace(')', '%29')})"
-    return label
+    """Return a masked link ``[label](url)`` when there is a usable http(s) URL, else the label."""
+    if not url or not url.startswith(("http://", "https://")) or len(url) > URL_CHARS:
+        return label
+    label = label.replace("[", "\\[").replace("]", "\\]")  # a bracket would end the label
+    for char, escaped in ((")", "%29"), (" ", "%20"), ("<", "%3C"), (">", "%3E")):
+        url = url.replace(char, escaped)
+    return f"[{label}]({url})"
 
 
 def _clean(text: str) -> str:
@@ -138,10 +143,10 @@ def _clean(text: str) -> str:
 
 
 def citation_line(citation: Citation) -> str:
-    """Return ``[n] Title — "quote…"``, the title linked when the source has a URL."""
-    title = _link(_clean(truncate(citation.title or citation.source, 120)), citation.url)
+    """Return ``[n] Title › Section — "quote…"``, linked to the section when it has a URL."""
+    place = _link(_clean(truncate(citation.place, PLACE_CHARS)), citation.url)
     quote = _clean(truncate(citation.quote, QUOTE_CHARS))
-    return f"**[{citation.number}]** {title} — “{quote}”"
+    return f"**[{citation.number}]** {place} — “{quote}”"
 
 
 def pack_lines(lines: Iterable[str], limit: int, separator: str = "\n") -> list[str]:
@@ -251,7 +256,7 @@ def render_passages(passages: Sequence[Passage], numbers: Sequence[int] = ()) ->
     embeds: list[discord.Embed] = []
     for i, passage in enumerate(passages):
         number = numbers[i] if i < len(numbers) else i + 1
-        label = truncate(_clean(passage.title or passage.source), EMBED_TITLE_LIMIT - 8)
+        label = truncate(_clean(passage.place), EMBED_TITLE_LIMIT - 8)
         for j, piece in enumerate(split_text(_clean(passage.text), EMBED_DESCRIPTION_LIMIT)):
             embed = discord.Embed(description=piece, colour=PASSAGE_COLOUR)
             if j == 0:

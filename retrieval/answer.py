@@ -209,6 +209,7 @@ class AnswerComposer:
                 quote=quotes[index].text,
                 chunk_id=passages[index].chunk_id,
                 url=passages[index].url,
+                section=passages[index].section,
                 score=passages[index].score,
             )
             for index, number in numbers.items()

@@ -46,7 +46,7 @@ def format_answer(answer: Answer) -> str:
         lines.append("Sources:")
         for c in answer.citations:
             where = c.url or c.source
-            lines.append(f"[{c.number}] {c.title} ({where})")
+            lines.append(f"[{c.number}] {c.place} ({where})")
             lines.append(f'    "{c.quote}"')
     elif answer.suggestions:
         lines.append("Closest documents: " + "; ".join(answer.suggestions))
@@ -60,7 +60,8 @@ def format_passages(passages: Sequence[Passage]) -> str:
     blocks = []
     for rank, p in enumerate(passages, start=1):
         snippet = " ".join(p.text.split())
-        blocks.append(f"{rank}. {p.title} ({p.source}, score {p.score:.3f})\n   {snippet}")
+        where = f"{p.source}, {p.url}" if p.url else p.source
+        blocks.append(f"{rank}. {p.place} ({where}, score {p.score:.3f})\n   {snippet}")
     return "\n".join(blocks)
 
 

@@ -168,6 +168,7 @@ def check_answer(text: str, passages: list[Passage]) -> CheckedAnswer:
             quote=best_quote(passages[old - 1].text, claims[old]),
             chunk_id=passages[old - 1].chunk_id,
             url=passages[old - 1].url,
+            section=passages[old - 1].section,
             score=passages[old - 1].score,
         )
         for old, new in renumber.items()

@@ -18,6 +18,7 @@ from retrieval.chunking import Chunk, Chunker
 from retrieval.embedding import Embedder
 from retrieval.loaders import Cleaner, Document, load_documents, within
 from retrieval.settings import Settings
+from retrieval.sites import SiteMap
 from retrieval.store import DocumentRecord, StoredChunk, VectorStore, stored_chunk
 from retrieval.types import IngestReport
 
@@ -180,12 +181,17 @@ def ingest(
         chunks_removed = 0
         # Removed documents and outdated records of unchanged ones change with the first swap.
         pending = _Pending(records=outdated_records(loaded.documents, records), removed=removed)
-        chunker = Chunker(settings.chunking.chunk_size, settings.chunking.chunk_overlap)
-        stored = store.stored_chunks() if new or changed else {}
-        work = []
-        for doc in new + changed:
-            chunks = chunker.split(doc)
-            work.append((doc, chunks, *_sort_out(chunks, stored)))
+        chunker = Chunker(
+            settings.chunking.chunk_size, settings.chunking.chunk_overlap, SiteMap(docs_cfg.sites)
+        )
+        split = [(doc, chunker.split(doc)) for doc in new + changed]
+        if not split:
+            stored = {}
+        elif only is None:
+            stored = store.stored_chunks()
+        else:  # a watcher's run reads just the chunks it may reuse, not the whole collection
+            stored = store.stored_chunks([c.chunk_id for _, chunks in split for c in chunks])
+        work = [(doc, chunks, *_sort_out(chunks, stored)) for doc, chunks in split]
         to_embed = sum(len(embed) for _, _, embed, _ in work)
         progress = progress_factory(to_embed) if progress_factory and to_embed else None
         for doc, chunks, embed, relabel in work:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,6 +18,11 @@ from retrieval.types import Passage
 
 log = logging.getLogger(__name__)
 
+# A full keyword index rebuild starts, in the background, once the chunks added and removed since
+# the last one pass this share of it (the changed chunks are scored with the last build's corpus
+# statistics until then), or MERGE_MIN chunks, whichever is more.
+MERGE_FRACTION = 0.1
+MERGE_MIN = 1000
 RERANK_DEPTH = 20  # candidates, best by dense and BM25 score, that are rescored with coverage
 
 
@@ -49,7 +55,13 @@ def to_passage(chunk: StoredChunk, score: float, rank_score: float) -> Passage:
 
 
 class HybridSearcher:
-    """Searches one store; keeps its keyword index in step with the store's version."""
+    """Searches one store; keeps its keyword index in step with the store's registry.
+
+    A registry change is applied to the keyword index as a change (see
+    :mod:`retrieval.keyword_index`): its cost follows the documents that changed, not the corpus.
+    Once the changes since the last full build pass ``MERGE_FRACTION`` of it, a full build runs
+    in a background thread and replaces the index when done; searches go on meanwhile.
+    """
 
     def __init__(self, store: VectorStore, embedder: Embedder, settings: RetrievalSettings) -> None:
         """Remember the parts; the keyword index is built on first search."""
@@ -57,21 +69,85 @@ class HybridSearcher:
         self.embedder = embedder
         self.settings = settings
         self._index: KeywordIndex | None = None
-        self._index_version: str | None = None
+        self._index_registry: Registry | None = None  # the registry the index holds the chunks of
         self._lock = threading.Lock()
+        self._merging: threading.Thread | None = None
+        self.full_builds = 0  # keyword index builds over the whole corpus so far
 
     def keyword_index(self, registry: Registry | None = None) -> KeywordIndex:
         """Return a keyword index of the chunks live in ``registry`` (default: the current one).
 
-        The index is rebuilt only when the registry's version differs from the index's.
+        The index follows the registry by the documents that changed since its own version.
         """
         registry = registry or self.store.registry()
         with self._lock:
-            if self._index is None or registry.version != self._index_version:
-                self._index = KeywordIndex(self.store.all_chunks(registry))
-                self._index_version = registry.version
-                log.info("keyword index built over %d chunks", len(self._index.chunks))
-            return self._index
+            index, held = self._index, self._index_registry
+            if index is None or held is None:
+                return self._install(self._build(registry), registry)
+            if held.version == registry.version:
+                return index
+            removed, added = registry.changes_since(held)
+            if len(removed) + len(added) > len(index) // 2:
+                return self._install(self._build(registry), registry)  # mostly a new corpus
+            chunks = self.store.get(added, registry) if added else []
+            index = index.updated(removed, chunks)
+            if len(chunks) < len(added):
+                # Chunks went since ``registry`` was read: the caller's read is retried at a
+                # newer version, so this index serves it once and is not kept.
+                return index
+            self._install(index, registry)
+            if index.changes > max(MERGE_MIN, MERGE_FRACTION * index.base_size):
+                self._merge_in_background()
+            return index
+
+    def _build(self, registry: Registry) -> KeywordIndex:
+        """Build a keyword index over every chunk live in ``registry``."""
+        started = time.perf_counter()
+        index = KeywordIndex(self.store.all_chunks(registry))
+        self.full_builds += 1
+        log.info(
+            "keyword index built over %d chunks in %.2f s",
+            len(index),
+            time.perf_counter() - started,
+        )
+        return index
+
+    def _install(self, index: KeywordIndex, registry: Registry) -> KeywordIndex:
+        """Make ``index`` (of the chunks live in ``registry``) the one searches start from."""
+        self._index, self._index_registry = index, registry
+        return index
+
+    def _merge_in_background(self) -> None:
+        """Start a full build in a background thread unless one is running."""
+        if self._merging is not None and self._merging.is_alive():
+            return
+        self._merging = threading.Thread(target=self._merge, name="qabot-bm25-merge", daemon=True)
+        self._merging.start()
+
+    def _merge(self) -> None:
+        """Build the keyword index in full from a consistent read, then install it."""
+        try:
+            registry, chunks = self.store.read(lambda r: (r, self.store.all_chunks(r)))
+            started = time.perf_counter()
+            index = KeywordIndex(chunks)
+            self.full_builds += 1
+        except Exception as exc:  # noqa: BLE001 - searches keep the index they have
+            log.warning("keyword index rebuild failed: %s: %s", type(exc).__name__, exc)
+            return
+        with self._lock:
+            # Installed even if the registry moved on meanwhile: the next search applies the
+            # documents changed since, as with any other version change.
+            self._install(index, registry)
+        log.info(
+            "keyword index rebuilt over %d chunks in the background in %.2f s",
+            len(index),
+            time.perf_counter() - started,
+        )
+
+    def wait_for_merge(self, timeout: float | None = None) -> None:
+        """Wait until a background rebuild of the keyword index, if one runs, has finished."""
+        if self._merging is not None:
+            self._merging.join(timeout)
 
     def idf(self, term: str) -> float:
         """Return a stemmed term's IDF in the last keyword index, or 1.0 before one is built."""

@@ -12,7 +12,15 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -36,12 +44,52 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+SiteStyle = Literal["sphinx", "sphinx-dirhtml", "mkdocs", "docusaurus", "plain"]
+
+
+class SiteSettings(Section):
+    """A folder of the documents that is published as a website, and how its pages are addressed.
+
+    >>> SiteSettings(folder="docs", base="https://example.org/docs", style="sphinx").base
+    'https://example.org/docs/'
+    """
+
+    folder: str = ""  # path inside seeds_dir, e.g. "flask/docs"; "" = the whole folder
+    base: str  # the published address of the folder's top, e.g. "https://example.org/docs/"
+    style: SiteStyle = "plain"  # how a file's path becomes the page's path
+
+    @model_validator(mode="after")
+    def _normalise(self) -> SiteSettings:
+        if not self.base.startswith(("http://", "https://")):
+            raise ValueError(f"base must start with http:// or https://, but got {self.base!r}")
+        # assignments re-validate (validate_assignment), so only assign what changes
+        if not self.base.endswith("/"):
+            self.base += "/"
+        folder = self.folder.replace("\\", "/").strip("/")
+        if folder in (".", ""):
+            folder = ""
+        if folder != self.folder:
+            self.folder = folder
+        return self
+
+
 class DocumentsSettings(Section):
     """Where documents come from and which are accepted."""
 
     seeds_dir: Path = Path("seeds")
     max_file_mb: float = Field(20.0, gt=0)
-    extensions: list[str] = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf"]
+    extensions: list[str] = [
+        ".md",
+        ".markdown",
+        ".mdx",
+        ".rst",
+        ".txt",
+        ".ipynb",
+        ".docx",
+        ".html",
+        ".htm",
+        ".pdf",
+    ]
     boilerplate_patterns: list[str] = [
         r"(?i)^\s*unlock premium\b",
         r"(?i)\bstart your free trial\b",
@@ -52,6 +100,15 @@ class DocumentsSettings(Section):
     min_line_letters: int = Field(3, ge=0)
     watch: bool = True  # the bot re-indexes changed files while it runs (python -m retrieval watch)
     watch_debounce_s: float = Field(0.5, ge=0.01, le=60)  # quiet time before a change is indexed
+    sites: list[SiteSettings] = []  # folders published as websites: citations link to the section
+
+    @field_validator("sites")
+    @classmethod
+    def _one_site_per_folder(cls, sites: list[SiteSettings]) -> list[SiteSettings]:
+        folders = [site.folder for site in sites]
+        if repeated := sorted({f for f in folders if folders.count(f) > 1}):
+            raise ValueError(f"each folder may be mapped once, but got {repeated[0]!r} twice")
+        return sites
 
 
 class ChunkingSettings(Section):

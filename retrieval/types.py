@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SECTION_SEPARATOR = " › "  # joins a heading path: "Intents › Privileged Intents"
+from retrieval.document import SECTION_SEPARATOR
+
+
+def place_label(title: str, section: str) -> str:
+    """Return 'Title › Section', the title left out when the heading path already starts with it.
+
+    >>> place_label("Flask", "Routing"), place_label("Routing", "Routing › Variable Rules")
+    ('Flask › Routing', 'Routing › Variable Rules')
+    """
+    if not section:
+        return title
+    if not title or section == title or section.startswith(f"{title}{SECTION_SEPARATOR}"):
+        return section
+    return f"{title}{SECTION_SEPARATOR}{section}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +40,11 @@ class Passage:
     rank_score: float = 0.0
     section: str = ""  # heading path joined with " › ", e.g. "Intents › Privileged Intents"
 
+    @property
+    def place(self) -> str:
+        """Return where the passage is: 'Title › Section'."""
+        return place_label(self.title or self.source, self.section)
+
 
 @dataclass(frozen=True, slots=True)
 class Citation:
@@ -40,6 +58,11 @@ class Citation:
     url: str | None = None
     score: float = 0.0
     section: str = ""  # heading path joined with " › " of the quoted place
+
+    @property
+    def place(self) -> str:
+        """Return where the quote is: 'Title › Section'."""
+        return place_label(self.title or self.source, self.section)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ Each format module registers its parser on import; ``files`` walks a folder and 
 """
 
 from retrieval.document import Block, Document, Section
-from retrieval.loaders import html, markdown, pdf, plain
+from retrieval.loaders import html, markdown, mdx, notebook, pdf, plain, rst, word
 from retrieval.loaders.base import (
     TITLE_MAX_CHARS,
     Parsed,
@@ -33,9 +33,13 @@ __all__ = [
     "load_documents",
     "load_file",
     "markdown",
+    "mdx",
+    "notebook",
     "pdf",
     "plain",
     "register",
     "registered_extensions",
+    "rst",
     "within",
+    "word",
 ]

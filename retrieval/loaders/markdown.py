@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -23,6 +24,11 @@ META_KEYS = ("title", "description", "url", "slug")  # front matter kept in Docu
 @cache
 def markdown_parser() -> MarkdownIt:
     """Return the shared parser: CommonMark, tables, front matter and the MkDocs extensions."""
+    return new_markdown_parser()
+
+
+def new_markdown_parser() -> MarkdownIt:
+    """Return a new parser: CommonMark, tables, front matter and the MkDocs extensions."""
     from mdit_py_plugins.admon import admon_plugin
     from mdit_py_plugins.attrs import attrs_plugin
     from mdit_py_plugins.deflist import deflist_plugin
@@ -43,9 +49,19 @@ def parse_markdown(data: bytes, path: Path, notes: list[str]) -> Parsed:
     return render_markdown(decode_text(data, notes), path, notes, slug_style="toc")
 
 
-def render_markdown(source: str, path: Path, notes: list[str], slug_style: str) -> Parsed:
-    """Render Markdown ``source`` to clean text; ``slug_style`` names the site's anchor rule."""
-    tokens = markdown_parser().parse(source)
+def render_markdown(
+    source: str,
+    path: Path,
+    notes: list[str],
+    slug_style: str,
+    parser: MarkdownIt | None = None,
+    env: dict[str, Any] | None = None,
+) -> Parsed:
+    """Render Markdown ``source`` to clean text; ``slug_style`` names the site's anchor rule.
+
+    ``env`` is handed to the parser's rules, which may leave findings in it.
+    """
+    tokens = (parser or markdown_parser()).parse(source, env if env is not None else {})
     builder = TextBuilder(source)
     meta: dict[str, str] = {}
     first_h1 = _Renderer(builder, Slugger(slug_style), meta, notes).render(tokens)

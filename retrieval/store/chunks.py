@@ -118,19 +118,23 @@ class ChunkCollection:
             if registry is None or registry.is_live(i)
         ]
 
-    def get(self, ids: Sequence[str], registry: Registry) -> list[StoredChunk]:
-        """Return the chunks with these ids live in ``registry``, in the order asked."""
+    def get(self, ids: Sequence[str], registry: Registry | None) -> list[StoredChunk]:
+        """Return the chunks with these ids live in ``registry`` (or stored), in the order asked."""
         if not ids:
             return []
-        with self.connection.guard():
-            rows = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
-        found = {
-            i: stored_chunk(i, d, m)
-            for i, d, m in zip(
-                rows["ids"], rows["documents"] or [], rows["metadatas"] or [], strict=True
-            )
-            if registry.is_live(i)
-        }
+        found: dict[str, StoredChunk] = {}
+        for start in range(0, len(ids), READ_PAGE):  # SQLite caps one query's variables
+            with self.connection.guard():
+                rows = self.collection.get(
+                    ids=list(ids[start : start + READ_PAGE]), include=["documents", "metadatas"]
+                )
+            found |= {
+                i: stored_chunk(i, d, m)
+                for i, d, m in zip(
+                    rows["ids"], rows["documents"] or [], rows["metadatas"] or [], strict=True
+                )
+                if registry is None or registry.is_live(i)
+            }
         return [found[i] for i in ids if i in found]
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:

@@ -105,3 +105,22 @@ class Registry:
     def is_live(self, chunk_id: str) -> bool:
         """Return True when readers may see this chunk."""
         return chunk_id in self.live
+
+    def changes_since(self, older: Registry) -> tuple[set[str], list[str]]:
+        """Return the chunk ids ``older`` named and this does not, and those this names anew.
+
+        Compared record by record, so the cost is the number of documents, not of chunks; every
+        chunk of a document whose record changed counts as removed and added again, since its
+        title or links (part of what a chunk holds) may be what changed.
+        """
+        removed: set[str] = set()
+        added: list[str] = []
+        for source in older.documents.keys() | self.documents.keys():
+            before, after = older.documents.get(source), self.documents.get(source)
+            if before == after:
+                continue
+            if before is not None:
+                removed.update(before.chunk_ids)
+            if after is not None:
+                added.extend(after.chunk_ids)
+        return removed, added

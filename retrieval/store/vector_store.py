@@ -111,9 +111,10 @@ class VectorStore:
         """Return the id of every stored chunk, live or not."""
         return self.chunks.ids()
 
-    def stored_chunks(self) -> dict[str, StoredChunk]:
-        """Return every stored chunk by id, live or not."""
-        return {c.chunk_id: c for c in self.chunks.every()}
+    def stored_chunks(self, ids: Sequence[str] | None = None) -> dict[str, StoredChunk]:
+        """Return every stored chunk (or those with these ids) by id, live or not."""
+        found = self.chunks.every() if ids is None else self.chunks.get(ids, None)
+        return {c.chunk_id: c for c in found}
 
     def all_chunks(self, registry: Registry | None = None) -> list[StoredChunk]:
         """Return every chunk live in ``registry`` (default: a consistent read of its own)."""

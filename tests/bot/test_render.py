@@ -113,6 +113,34 @@ def test_a_source_with_a_url_is_linked_and_a_follow_up_shows_what_was_searched()
     assert embed.footer.text == "Searched as: and when? Petro Trump"
 
 
+def test_a_citation_names_its_section_and_links_to_it() -> None:
+    url = "https://flask.palletsprojects.com/en/stable/quickstart.html#variable-rules"
+    cited = citation(
+        1, title="Quickstart", section="Quickstart › Routing › Variable Rules", url=url
+    )
+    value = render.render_answer(answer(citations=[cited]))[0].embeds[0].fields[0].value or ""
+    assert value.startswith(f"**[1]** [Quickstart › Routing › Variable Rules]({url}) — “Petro")
+    # another title is shown before the heading path; no url: the same words, unlinked
+    other = citation(2, title="Flask", section="Routing")
+    assert render.citation_line(other).startswith("**[2]** Flask › Routing — ")
+    assert "](" not in render.citation_line(other)
+
+
+def test_a_section_link_survives_brackets_long_addresses_and_mentions() -> None:
+    odd = citation(1, section="[beta] @everyone <@&123456789012345678>", url="https://x.org/a b")
+    line = render.citation_line(odd)
+    assert line.startswith("**[1]** [Document 1 › \\[beta\\] @everyone")
+    assert "(https://x.org/a%20b)" in line
+    assert render.NO_MENTIONS.everyone is False and render.NO_MENTIONS.roles is False
+    long_url = "https://x.org/" + "a" * render.URL_CHARS
+    assert "](" not in render.citation_line(citation(1, section="S", url=long_url))
+    many = [
+        citation(n, title="T" * 200, section=" › ".join(["S" * 80] * 5), url=long_url[:300])
+        for n in range(1, 41)
+    ]
+    check_limits(render.render_answer(answer(citations=many)))
+
+
 def test_an_abstention_looks_different_and_suggests_documents() -> None:
     a = answer(
         abstained=True,
@@ -159,14 +187,15 @@ def test_passages_are_split_and_numbered() -> None:
             title="A",
             score=0.5,
             chunk_id="a",
-            url="https://x.org",
+            url="https://x.org/#usage",
+            section="Usage",
         ),
         Passage(text="short", source="b.txt", title="B", score=0.4, chunk_id="b"),
     ]
     replies = render.render_passages(passages, [2, 5])
     check_limits(replies)
     embeds = [e for r in replies for e in r.embeds]
-    assert embeds[0].title == "[2] A" and embeds[0].url == "https://x.org"
+    assert embeds[0].title == "[2] A › Usage" and embeds[0].url == "https://x.org/#usage"
     assert embeds[-1].title == "[5] B"
     assert render.render_passages([])[0].content
 

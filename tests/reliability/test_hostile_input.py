@@ -19,7 +19,7 @@ from tests.retrieval.pdf import make_pdf
 DEFAULTS = DocumentsSettings()
 CLEANER = Cleaner(DEFAULTS.boilerplate_patterns, DEFAULTS.min_line_letters)
 MAX_CHARS = 1000  # answer.max_question_chars
-LOADER_EXTENSIONS = (".txt", ".md", ".html", ".pdf")
+LOADER_EXTENSIONS = (".txt", ".md", ".mdx", ".rst", ".ipynb", ".docx", ".html", ".pdf")
 HOSTILE_PIECES = [
     "@everyone",
     "@here",
@@ -224,3 +224,92 @@ def test_damaged_pdfs_load_or_are_skipped(edits: list[tuple[int, bytes]], cut: i
     if cut % 3 == 0:
         data = data[: max(10, cut % len(data))]
     load_one(bytes(data), "damaged.pdf")
+
+
+MARKUP_PIECES = [
+    "Title\n=====\n",
+    "-----\n",
+    ".. note::\n\n   Indented note.\n",
+    ".. never-seen:: arg\n   :opt: x\n\n   body\n",
+    ".. code-block:: python\n\n   x = 1\n",
+    ":class:`Foo` :ref:`a <b>` :unknown-role:`x` `unclosed",
+    "|sub| [#]_ __ _`target`",
+    "# Heading {#id}\n",
+    '!!! note "Title"\n    inside\n',
+    '=== "Tab"\n\n    ```py\n    code\n    ```\n',
+    "::: pkg.mod\n    options:\n      x: 1\n",
+    "[text][ref] [](){#a}",
+    "---\ntitle: [unclosed\n---\n",
+    "import X from 'y'\nexport const a = {\n",
+    '<Callout title="T">\n',
+    "</Callout>\n",
+    "<Card title={'x'} />\n",
+    "{/* comment */}\n",
+    "```\nunclosed fence\n",
+    "| a | b |\n|---|---|\n| 1 |\n",
+    "\n\n",
+]
+
+
+@fuzz(40)
+@given(
+    pieces=st.lists(st.sampled_from(MARKUP_PIECES) | st.text(max_size=30), max_size=14),
+    extension=st.sampled_from([".md", ".mdx", ".rst"]),
+)
+def test_random_markup_loads_or_is_skipped(pieces: list[str], extension: str) -> None:
+    result = load_one("".join(pieces).encode("utf-8", "surrogatepass"), f"page{extension}")
+    assert result == "loaded" or result.startswith("skipped page")
+
+
+notebook_cells = st.lists(
+    st.fixed_dictionaries(
+        {
+            "cell_type": st.sampled_from(["markdown", "code", "raw", 7]),
+            "source": st.one_of(st.text(max_size=50), st.lists(st.text(max_size=20), max_size=4)),
+        }
+    ),
+    max_size=5,
+)
+
+
+@fuzz(40)
+@given(cells=notebook_cells, cut=st.integers(0, 400), metadata=st.sampled_from([{}, None, 3]))
+def test_random_and_truncated_notebooks_load_or_are_skipped(
+    cells: list[dict[str, object]], cut: int, metadata: object
+) -> None:
+    import json
+
+    raw = json.dumps({"nbformat": 4, "metadata": metadata, "cells": cells})
+    load_one(raw.encode("utf-8", "surrogatepass"), "random.ipynb")
+    load_one(raw[:cut].encode("utf-8", "surrogatepass"), "cut.ipynb")
+
+
+def _docx_bytes() -> bytes:
+    import io
+
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Damaged handbook", level=1)
+    document.add_paragraph("Leave is 25 days.")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+DOCX = _docx_bytes()
+
+
+@fuzz(40)
+@given(
+    edits=st.lists(st.tuples(st.integers(0, 10**6), st.binary(min_size=1, max_size=8)), max_size=6),
+    cut=st.integers(0, 10**6),
+)
+def test_damaged_word_files_load_or_are_skipped(edits: list[tuple[int, bytes]], cut: int) -> None:
+    data = bytearray(DOCX)
+    for where, junk in edits:
+        at = where % len(data)
+        data[at : at + len(junk)] = junk
+    if cut % 3 == 0:
+        data = data[: max(10, cut % len(data))]
+    load_one(bytes(data), "damaged.docx")

@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from retrieval.cli import main
+from retrieval import Answer, Citation
+from retrieval.cli import format_answer, main
 from tests.conftest import REPO_ROOT, SEED_SOURCE
 
 
@@ -112,3 +113,23 @@ def test_chat_answers_each_line_with_follow_ups_and_ends_on_eof(
     assert "couldn't find any words" in proc.stdout
     assert "(searched: and when did that happen? ousted Maduro)" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_plain_output_names_the_section_and_links_to_it() -> None:
+    url = "https://docs.pydantic.dev/latest/concepts/models/#fields"
+    cited = Citation(
+        1,
+        "docs/concepts/models.md",
+        "Models",
+        "Fields are typed.",
+        "c1",
+        url,
+        0.7,
+        "Models › Fields",
+    )
+    text = format_answer(Answer("q", "Fields are typed. [1]", False, citations=[cited]))
+    assert f"[1] Models › Fields ({url})" in text
+    unlinked = Citation(2, "notes.md", "Notes", "x", "c2", None, 0.5, "Setup")
+    assert "[2] Notes › Setup (notes.md)" in format_answer(
+        Answer("q", "x [2]", False, citations=[unlinked])
+    )

@@ -46,7 +46,7 @@ def test_markdown_html_and_pdf_titles(tmp_path: Path) -> None:
     (tmp_path / "untitled.pdf").write_bytes(make_pdf("Budget approved in March."))
     docs = {d.source: d for d in load(tmp_path).documents}
     assert docs["guide.md"].title == "Install guide"
-    assert docs["page.html"].title == "Release notes"
+    assert docs["page.html"].title == "Version 2"  # the first <h1> names the page
     assert "Adds PDF support." in docs["page.html"].text
     assert "var x" not in docs["page.html"].text
     assert "Home | About" not in docs["page.html"].text

@@ -1,0 +1,489 @@
+"""reStructuredText and Sphinx through docutils: sections with Sphinx anchors, roles as text.
+
+Sphinx's directives and roles are unknown to docutils; they are registered here as generic
+handlers (keep the content, keep the visible text, or produce nothing), and any other unknown
+name the parser reports is registered the same way before the file is parsed again.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Iterator, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes, utils
+from docutils.frontend import get_default_settings
+from docutils.parsers.rst import Directive, Parser, directives, roles
+from docutils.utils import new_document
+
+from retrieval.loaders.base import (
+    Parsed,
+    TextBuilder,
+    decode_text,
+    register,
+    title_from_name,
+    whole_text,
+)
+
+MAX_PASSES = 4  # parses of one file while unknown directive or role names are still reported
+AUTO_ID = re.compile(r"id\d+")  # the ids docutils makes up when a title's own id is taken
+UNKNOWN = re.compile(r'Unknown (directive type|interpreted text role) "([^"]+)"')
+
+# Sphinx directives that only steer the build: they put nothing on the page we can read.
+SILENT_DIRECTIVES = (
+    "toctree",
+    "currentmodule",
+    "module",
+    "py:module",
+    "py:currentmodule",
+    "autoclass",
+    "automodule",
+    "autofunction",
+    "automethod",
+    "autoattribute",
+    "autodata",
+    "autoexception",
+    "autodecorator",
+    "autoproperty",
+    "autosummary",
+    "autoprogram",
+    "autoclasstoc",
+    "index",
+    "highlight",
+    "sectionauthor",
+    "moduleauthor",
+    "codeauthor",
+    "tabularcolumns",
+    "literalinclude",
+    "include",
+    "rst-class",
+    "program",
+    "testsetup",
+    "testcleanup",
+    "currentmodule",
+)
+# Directives whose content is ordinary body text; their argument, if any, is shown as a line.
+BODY_DIRECTIVES = (
+    "tab",
+    "group-tab",
+    "code-tab",
+    "glossary",
+    "hlist",
+    "centered",
+    "seealso",
+    "todo",
+)
+# Directives whose argument is not text for the reader (a condition, a layout).
+BARE_BODY_DIRECTIVES = (
+    "tabs",
+    "only",
+    "ifconfig",
+    "container-fluid",
+)
+CODE_DIRECTIVES = (
+    "code-block",
+    "sourcecode",
+    "code",
+    "doctest",
+    "testcode",
+    "testoutput",
+)
+# Object descriptions: the signature is shown, then the description.
+DESCRIBE_DIRECTIVES = (
+    "function",
+    "class",
+    "method",
+    "classmethod",
+    "staticmethod",
+    "attribute",
+    "data",
+    "exception",
+    "decorator",
+    "property",
+    "describe",
+    "object",
+    "confval",
+    "envvar",
+    "option",
+    "type",
+)
+DESCRIBE_DOMAINS = ("py", "c", "cpp", "js", "rst", "std")
+VERSION_LABELS = {
+    "versionadded": "Added in version",
+    "versionchanged": "Changed in version",
+    "deprecated": "Deprecated since version",
+    "versionremoved": "Removed in version",
+}
+FUNCTION_ROLES = {"func", "meth", "py:func", "py:meth"}  # shown with "()" as Sphinx does
+SKIPPED_NODES = (
+    nodes.comment,
+    nodes.substitution_definition,
+    nodes.target,
+    nodes.system_message,
+    nodes.raw,
+    nodes.pending,
+    nodes.footnote_reference,
+    nodes.citation_reference,
+    nodes.image,
+    nodes.transition,
+)
+
+
+class _AnyOptions(dict[str, Callable[[str], Any]]):
+    """An option spec that accepts every option, so no directive fails on one it does not know."""
+
+    def __getitem__(self, key: str) -> Callable[[str], Any]:
+        """Return a converter that keeps the option's text."""
+        converter: Callable[[str], Any] = directives.unchanged
+        return converter
+
+    def __contains__(self, key: object) -> bool:
+        """Say that every option is known."""
+        return True
+
+    def __bool__(self) -> bool:
+        """Say that options are parsed at all (docutils skips them for an empty spec)."""
+        return True
+
+
+class _Generic(Directive):  # type: ignore[misc]  # docutils has no type hints
+    """Base of the generic directives: any arguments, any options, any content."""
+
+    optional_arguments = 1
+    final_argument_whitespace = True
+    has_content = True
+    option_spec = _AnyOptions()
+
+    def _body(self) -> list[nodes.Node]:
+        """Return the content parsed as body elements."""
+        holder = nodes.container()
+        self.state.nested_parse(self.content, self.content_offset, holder)
+        return list(holder.children)
+
+    def _line(self, text: str) -> list[nodes.Node]:
+        """Return a paragraph of ``text`` parsed as inline markup, or nothing for empty text."""
+        if not text.strip():
+            return []
+        inline, _ = self.state.inline_text(text, self.lineno)
+        paragraph = nodes.paragraph(text, "", *inline)
+        paragraph.line = self.lineno
+        return [paragraph]
+
+
+class _Silent(_Generic):
+    """A directive that produces nothing (toctree, currentmodule, autoclass...)."""
+
+    def run(self) -> list[nodes.Node]:
+        """Return nothing."""
+        return []
+
+
+class _Body(_Generic):
+    """A directive whose content is body text, after its argument as a line (tabs, seealso)."""
+
+    def run(self) -> list[nodes.Node]:
+        """Return the argument line and the parsed content."""
+        return self._line(" ".join(self.arguments)) + self._body()
+
+
+class _BareBody(_Generic):
+    """A directive whose content is body text and whose argument is not for the reader."""
+
+    def run(self) -> list[nodes.Node]:
+        """Return the parsed content."""
+        return self._body()
+
+
+class _Code(_Generic):
+    """A code block (code-block, sourcecode): its content verbatim."""
+
+    def run(self) -> list[nodes.Node]:
+        """Return one literal block with the code and its language."""
+        code = "\n".join(self.content)
+        if not code.strip():
+            return []
+        block = nodes.literal_block(code, code)
+        block["language"] = self.arguments[0].strip() if self.arguments else ""
+        block.line = self.content_offset + 1
+        return [block]
+
+
+class _Describe(_Generic):
+    """An object description (function, class, data): its signature, then its description."""
+
+    def run(self) -> list[nodes.Node]:
+        """Return the signature as a line and the parsed description."""
+        signature = " ".join(self.arguments)
+        line = nodes.paragraph(signature, "", nodes.literal(signature, signature))
+        line.line = self.lineno
+        return ([line] if signature.strip() else []) + self._body()
+
+
+class _VersionChange(_Generic):
+    """Versionadded, versionchanged, deprecated: 'Added in version 2.0: text', then the content."""
+
+    required_arguments = 1
+    optional_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        """Return the version line and the parsed content."""
+        label = VERSION_LABELS.get(self.name, "Changed in version")
+        version = self.arguments[0]
+        rest = self.arguments[1] if len(self.arguments) > 1 else ""
+        return self._line(f"{label} {version}: {rest}" if rest else f"{label} {version}.") + (
+            self._body()
+        )
+
+
+def _visible_role(
+    name: str,
+    rawtext: str,
+    text: str,
+    lineno: int,
+    inliner: object,
+    options: dict[str, Any] | None = None,
+    content: list[str] | None = None,
+) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+    """Return a role's visible text: ':class:`Message`' -> Message, ':ref:`a <b>`' -> a."""
+    visible = utils.unescape(text).strip()
+    if visible.endswith(">") and "<" in visible:
+        title = visible[: visible.rindex("<")].strip()
+        visible = title or visible[visible.rindex("<") + 1 : -1]
+    elif visible.startswith("~"):
+        visible = visible[1:].rsplit(".", 1)[-1]
+    visible = visible.lstrip("!.")  # '!' stops the link, '.' widens the search
+    if name.lower() in FUNCTION_ROLES and not visible.endswith(")"):
+        visible += "()"
+    return [nodes.literal(rawtext, visible)], []
+
+
+@cache
+def _register_sphinx() -> None:
+    """Register Sphinx's common directives and roles with docutils, once per process."""
+    groups: list[tuple[Sequence[str], type[Directive]]] = [
+        (SILENT_DIRECTIVES, _Silent),
+        (BODY_DIRECTIVES, _Body),
+        (BARE_BODY_DIRECTIVES, _BareBody),
+        (CODE_DIRECTIVES, _Code),
+        (tuple(VERSION_LABELS), _VersionChange),
+        (DESCRIBE_DIRECTIVES, _Describe),
+        (tuple(f"{d}:{n}" for d in DESCRIBE_DOMAINS for n in DESCRIBE_DIRECTIVES), _Describe),
+    ]
+    for names, directive in groups:
+        for name in names:
+            directives.register_directive(name, directive)
+    for name in ("doc", "ref", "class", "meth", "func", "attr", "data", "exc", "mod", "obj"):
+        roles.register_local_role(name, _visible_role)
+
+
+def _settings() -> Any:
+    """Return docutils settings that never stop, never print and never read other files."""
+    settings = get_default_settings(Parser)
+    settings.report_level = 5  # nothing is printed; problems are read from the doctree
+    settings.halt_level = 5  # no problem stops the parse
+    settings.warning_stream = io.StringIO()
+    settings.file_insertion_enabled = False  # '.. include:: /etc/passwd' reads nothing
+    settings.raw_enabled = False
+    settings.auto_id_prefix = "id"  # duplicate titles get 'id1', as Sphinx's pages do
+    return settings
+
+
+class _Unknown:
+    """Collects the directive and role names docutils reports as unknown."""
+
+    def __init__(self) -> None:
+        """Start with none."""
+        self.names: list[tuple[str, str]] = []
+
+    def __call__(self, message: nodes.system_message) -> None:
+        """Record the names in one system message."""
+        self.names.extend(UNKNOWN.findall(message.astext()))
+
+    def __bool__(self) -> bool:
+        """Say whether any name was reported."""
+        return bool(self.names)
+
+
+def parse_doctree(source: str, name: str) -> nodes.document:
+    """Parse rst ``source``; unknown directives and roles are made generic and it is reparsed."""
+    _register_sphinx()
+    for _ in range(MAX_PASSES):
+        document = new_document(name, _settings())
+        reported = _Unknown()
+        document.reporter.attach_observer(reported)
+        Parser().parse(source, document)
+        if not reported:
+            break
+        for kind, unknown in reported.names:
+            if kind == "directive type":
+                directives.register_directive(unknown, _Body)
+            else:
+                roles.register_local_role(unknown, _visible_role)
+    return document
+
+
+@register(".rst", ".rest")
+def parse_rst(data: bytes, path: Path, notes: list[str]) -> Parsed:
+    """Return an rst file's text, its first section title as title, and its sections."""
+    source = decode_text(data, notes)
+    try:
+        document = parse_doctree(source, path.name)
+        builder = TextBuilder(source)
+        title = _Writer(builder, document).write()
+    except Exception as exc:  # noqa: BLE001 - docutils has many failure modes on broken files
+        reason = type(exc).__name__
+        notes.append(
+            f"its reStructuredText cannot be parsed ({reason}), so it is read as plain text"
+        )
+        return whole_text(title_from_name(path), source)
+    return builder.build(title or title_from_name(path))
+
+
+class _Writer:
+    """Writes a docutils doctree into a TextBuilder, block by block."""
+
+    def __init__(self, builder: TextBuilder, document: nodes.document) -> None:
+        """Write ``document`` into ``builder``."""
+        self._out = builder
+        self._document = document
+        self._depth = 0
+        self._line = 1
+        self._title = ""
+
+    def write(self) -> str:
+        """Write the document; return its first section's title."""
+        children = list(self._document.children)
+        first = next((c for c in children if not isinstance(c, SKIPPED_NODES)), None)
+        for child in children:
+            if child is first and isinstance(child, nodes.field_list):
+                continue  # ':orphan:', ':tocdepth:' and other file-wide metadata
+            self._node(child)
+        return self._title
+
+    def _add(self, node: nodes.Node, text: str, kind: str | None = None) -> None:
+        """Append ``text``, mapped to the line ``node`` came from."""
+        self._line = node.line or self._line
+        start, length = self._out.line_span(self._line - 1, self._line)
+        raw = getattr(node, "rawsource", "")
+        origin_len = max(length, len(raw)) if isinstance(raw, str) else length
+        self._out.add(text, start, origin_len, kind="code" if kind == "code" else None)
+
+    def _children(self, node: nodes.Node) -> None:
+        """Write every child of ``node``."""
+        for child in node.children:
+            self._node(child)
+
+    def _node(self, node: nodes.Node) -> None:
+        """Write one body element."""
+        if isinstance(node, (*SKIPPED_NODES, nodes.Text)):
+            return
+        if isinstance(node, nodes.section):
+            self._section(node)
+        elif isinstance(node, nodes.paragraph | nodes.title | nodes.rubric | nodes.caption):
+            self._add(node, self._inline(node))
+        elif isinstance(node, nodes.literal_block | nodes.doctest_block):
+            language = node.get("language") or next(
+                (c for c in node.get("classes", []) if c != "code"), ""
+            )
+            code = node.astext().rstrip("\n")
+            self._add(node, f"```{language}\n{code}\n```", kind="code")
+        elif isinstance(node, nodes.bullet_list | nodes.enumerated_list):
+            self._list(node)
+        elif isinstance(node, nodes.table):
+            self._table(node)
+        elif isinstance(node, nodes.term):
+            self._add(node, self._inline(node))
+        elif isinstance(node, nodes.field):
+            name, body = node.children[0], node.children[1]
+            self._add(node, f"{self._inline(name)}:")
+            self._children(body)
+        elif isinstance(node, nodes.option_list_item):
+            self._add(node, node.children[0].astext())
+            self._children(node.children[1]) if len(node.children) > 1 else None
+        elif isinstance(node, nodes.line_block):
+            lines = [self._inline(line) for line in node.findall(nodes.line)]
+            self._add(node, "\n".join(line for line in lines if line.strip()))
+        else:
+            self._children(node)
+
+    def _section(self, node: nodes.section) -> None:
+        """Open a section with its title and Sphinx's anchor, then write its body."""
+        self._depth += 1
+        title_node = node.children[0] if node.children else None
+        if isinstance(title_node, nodes.title):
+            title = " ".join(self._inline(title_node).split())
+            anchor = self._anchor(node, title)
+            self._line = title_node.line or node.line or self._line
+            start, length = self._out.line_span(self._line - 1, self._line)
+            self._out.heading(self._depth, title, anchor, start, length)
+            self._title = self._title or title
+        for child in node.children[1:] if isinstance(title_node, nodes.title) else node.children:
+            self._node(child)
+        self._depth -= 1
+
+    def _anchor(self, node: nodes.section, title: str) -> str:
+        """Return the id Sphinx puts on the section's page element.
+
+        A label ('.. _routing:') that takes the title's id leaves the section an 'id1'; Sphinx
+        moves the label's id onto the section, so the title's id is still on the page.
+        """
+        own = str(nodes.make_id(title))
+        ids: list[str] = node["ids"]
+        holder = self._document.ids.get(own)
+        if not ids or (AUTO_ID.fullmatch(ids[0]) and isinstance(holder, nodes.target)):
+            return own
+        return str(ids[0])
+
+    def _list(self, node: nodes.Element) -> None:
+        """Write list items, each first paragraph with its '- ' or '1. ' marker."""
+        ordered = isinstance(node, nodes.enumerated_list)
+        number = int(node.get("start", 1))
+        for item in node.children:
+            marker = f"{number}. " if ordered else "- "
+            number += 1
+            for index, child in enumerate(item.children):
+                if index == 0 and isinstance(child, nodes.paragraph):
+                    self._add(child, marker + self._inline(child))
+                else:
+                    self._node(child)
+
+    def _table(self, node: nodes.table) -> None:
+        """Write a table as one row per line, cells joined by ' | '."""
+        rows = [
+            " | ".join(" ".join(self._inline_block(entry).split()) for entry in row.children)
+            for row in node.findall(nodes.row)
+        ]
+        if rows:
+            self._line = node.line or self._line
+            start, length = self._out.line_span(self._line - 1, self._line)
+            self._out.add("\n".join(rows), start, length, kind="table")
+
+    def _inline_block(self, node: nodes.Element) -> str:
+        """Return the text of a table cell's paragraphs."""
+        return " ".join(self._inline(p) for p in node.findall(nodes.paragraph)) or node.astext()
+
+    def _inline(self, node: nodes.Node) -> str:
+        """Return the visible text of inline markup: no roles, no references' targets."""
+        return "".join(self._inline_parts(node)).strip()
+
+    def _inline_parts(self, node: nodes.Node) -> Iterator[str]:
+        """Yield the visible pieces of inline markup."""
+        for child in node.children:
+            if isinstance(child, nodes.Text):
+                yield str(child).replace("\n", " ")
+            elif isinstance(child, SKIPPED_NODES):
+                continue
+            elif isinstance(child, nodes.substitution_reference):
+                yield self._substitution(child)
+            elif isinstance(child, nodes.problematic):
+                yield child.astext().strip("|")
+            else:
+                yield from self._inline_parts(child)
+
+    def _substitution(self, node: nodes.substitution_reference) -> str:
+        """Return a substitution's text when the file defines it, else its name."""
+        definition = self._document.substitution_defs.get(node.get("refname", ""))
+        return self._inline(definition) if definition is not None else str(node.astext())
