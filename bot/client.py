@@ -21,7 +21,11 @@ from retrieval import DocumentWatcher, KnowledgeBase, LLMError, RetrievalError, 
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.cogs.ask", "bot.cogs.admin")  # loaded in this order in setup_hook
+EXTENSIONS = (
+    "bot.cogs.ask",
+    "bot.cogs.admin",
+    "bot.cogs.community",
+)  # loaded in this order in setup_hook
 DISCORD_API_BASE = "https://discord.com/api/v10"
 DISCORD_GATEWAY = yarl.URL("wss://gateway.discord.gg/")
 WARM_UP_QUESTION = "warm up the search"  # any words: the answer is discarded

@@ -12,15 +12,19 @@ from dataclasses import dataclass, field
 
 import discord
 
+from bot import gaps
+from bot.gaps import GapReport
 from retrieval import (
     Answer,
     Citation,
     InvalidQuestionError,
     Passage,
+    Reference,
     RetrievalError,
     SourceInfo,
     StoreUnavailableError,
 )
+from retrieval.questions import topics_hint
 from retrieval.text import ANSWER_SENTENCE_END, MARKER
 
 CONTENT_LIMIT = 2000  # characters in a message's content
@@ -149,6 +153,11 @@ def citation_line(citation: Citation) -> str:
     return f"**[{citation.number}]** {place} — “{quote}”"
 
 
+def see_also_line(reference: Reference) -> str:
+    """Return ``• Title › Section``, linked when the section has a URL."""
+    return f"• {_link(_clean(truncate(reference.place, PLACE_CHARS)), reference.url)}"
+
+
 def pack_lines(lines: Iterable[str], limit: int, separator: str = "\n") -> list[str]:
     """Pack whole lines into blocks of at most ``limit`` characters."""
     blocks: list[str] = []
@@ -230,6 +239,9 @@ def render_answer(answer: Answer) -> list[Reply]:
     else:
         lines = [citation_line(c) for c in answer.citations]
         _add_fields(embeds, "Sources", pack_lines(lines, FIELD_VALUE_LIMIT), colour)
+        if answer.see_also:
+            refs = [see_also_line(r) for r in answer.see_also]
+            _add_fields(embeds, "See also", pack_lines(refs, FIELD_VALUE_LIMIT), colour)
     if footer := _footer(answer):
         last = embeds[-1]
         if len(last) + len(footer) > EMBED_TOTAL_LIMIT:
@@ -286,15 +298,20 @@ def render_sources(sources: Sequence[SourceInfo]) -> list[Reply]:
     return pack_embeds(embeds)
 
 
-def render_help(mention: str) -> Reply:
-    """Return the /help message."""
+def render_help(mention: str, topics: Sequence[str] = ()) -> Reply:
+    """Return the /help message; ``topics`` (titles of indexed documents) suggest what to ask."""
+    hint = topics_hint(topics)
     text = (
-        f"Ask me about the indexed documents and I answer with numbered sources.\n\n"
+        f"Ask me about the indexed documents and I answer with numbered sources."
+        f"{' ' + hint if hint else ''}\n\n"
         f"**/ask** `question` — answer here; only you see the thinking, everyone sees the answer.\n"
         f"**{mention} your question** — answer in a new thread; keep asking there, "
         f"or reply to an answer, for follow-ups such as “and when did that happen?”.\n"
         f"**/sources** — the documents I know and their sizes.\n"
         f"**/reindex** — re-read the documents folder (Manage Server or an allowed role).\n"
+        f"**/gaps** — the questions I could not answer, grouped (Manage Server or a curator).\n"
+        f"**Apps → Save as answer** on a helpful reply — I cite it from then on; "
+        f"**/forget** removes it (Manage Server or a curator).\n"
         f"**/help** — this message.\n\n"
         f"Under each answer: **Show passages** shows the full cited passages, "
         f"👍/👎 tells the maintainers whether it helped."
@@ -317,3 +334,35 @@ def error_text(exc: RetrievalError, failed: str = SEARCH_FAILED) -> str:
     if isinstance(exc, StoreUnavailableError):
         return KB_UNAVAILABLE
     return failed
+
+
+def render_gap(report: GapReport, index: int) -> discord.Embed:
+    """Return one page of /gaps: a group of unmet questions, its counts and closest documents."""
+    total = len(report.groups)
+    if not total:
+        text = f"No declined or 👎 questions {gaps.period(report)}: nothing to add for now."
+        return discord.Embed(title="Coverage gaps", description=text, colour=ANSWER_COLOUR)
+    group = report.groups[index]
+    title = truncate(f"Gap {index + 1} of {total}: {group.phrasings[0]}", EMBED_TITLE_LIMIT)
+    embed = discord.Embed(
+        title=" ".join(title.split()),
+        description=(f"**{gaps.counts_line(group)}**\nLast asked <t:{int(group.last_asked)}:R>"),
+        colour=ABSTAIN_COLOUR,
+    )
+    asked = [f"• {_clean(truncate(text, 300))}" for text in group.phrasings]
+    embed.add_field(
+        name="Asked as", value=truncate("\n".join(asked), FIELD_VALUE_LIMIT), inline=False
+    )
+    documents = [
+        f"• {_link(_clean(truncate(d.title or d.source, 120)), d.url)} ({_clean(d.source)})"
+        for d in group.documents
+    ]
+    embed.add_field(
+        name="Closest documents",
+        value=truncate("\n".join(documents) or "none", FIELD_VALUE_LIMIT),
+        inline=False,
+    )
+    embed.set_footer(
+        text=f"{report.questions} unmet questions {gaps.period(report)}, most-asked first"
+    )
+    return embed

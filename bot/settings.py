@@ -53,7 +53,7 @@ class DiscordSettings(Section):
     community_folder: str = "community"  # saved answers go here, inside documents.seeds_dir
     saved_answer_max_chars: int = Field(2000, ge=1)  # longest message Save as answer accepts
     gaps_days: float = Field(30.0, gt=0)  # /gaps covers questions of the last this many days
-    gaps_similarity: float = Field(0.5, gt=0, le=1)  # cosine at which questions share a group
+    gaps_similarity: float = Field(0.55, gt=0, le=1)  # cosine at which questions share a group
     feedback_db: Path = DEFAULT_FEEDBACK_DB  # SQLite file with answers and 👍/👎 votes
     stream_edit_interval_s: float = Field(1.2, ge=0.2)  # llm mode: min seconds between edits
     auto_shard: bool = False  # AutoShardedBot: as many gateway shards as Discord recommends

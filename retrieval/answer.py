@@ -1,35 +1,24 @@
-"""Extractive answers: the most relevant sentences of the top passages, each with its citation."""
+"""Extractive answers: an excerpt of the passage that answers, cited, or an abstention."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence, Set
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 
+from retrieval.document import SECTION_SEPARATOR
 from retrieval.embedding import Embedder
+from retrieval.excerpt import SEE_ALSO_MARGIN, ExcerptPicker, Stretch, with_marker
 from retrieval.settings import AnswerSettings
 from retrieval.text import key_terms, sentence_spans, term_coverage
-from retrieval.types import Answer, Citation, Passage
+from retrieval.types import Answer, Citation, Passage, Reference
 
 TermWeights = Callable[[str], float]  # a stemmed term's weight in the corpus (its IDF)
 ABSTAIN_TEXT = "I couldn't find this in the documents."
-PASSAGES_READ = 4  # how many top passages sentences are drawn from
+PASSAGES_READ = 4  # how many top passages the term coverage is measured on
 MIN_SENTENCE_CHARS = 20  # shorter fragments are headings or debris, not answers
-LEXICAL_WEIGHT = 0.3  # share of a sentence's score that comes from the question's key terms
-RANK_WEIGHT = 0.05  # small preference for sentences from higher-ranked passages
-KEEP_MARGIN = 0.12  # extra sentences must score within this of the best one
-SENTENCES_EMBEDDED = 6  # sentences (best by shared key terms) scored by the model; bounds latency
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A sentence of a passage, scored against the question."""
-
-    passage: int
-    start: int
-    text: str
-    score: float
+SEE_ALSO_LIMIT = 3  # other sections listed under an answer
 
 
 def abstain(question: str, passages: Sequence[Passage], suggestions: int, searched: str) -> Answer:
@@ -51,14 +40,6 @@ def abstain(question: str, passages: Sequence[Passage], suggestions: int, search
 def sentence_terms(pieces: Sequence[tuple[int, int, str]]) -> list[frozenset[str]]:
     """Return the key terms of each (passage index, start, text) sentence, computed once."""
     return [frozenset(key_terms(text)) for _, _, text in pieces]
-
-
-def _trim(text: str, limit: int) -> str:
-    """Cut text at a word boundary so it fits ``limit`` characters, marking the cut."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
-    return cut + "…"
 
 
 class AnswerComposer:
@@ -91,34 +72,6 @@ class AnswerComposer:
         top = max(p.score for p in passages)
         return top + self.settings.support_coverage * coverage
 
-    def _score(
-        self,
-        question_vector: np.ndarray,
-        pieces: Sequence[tuple[int, int, str]],
-        overlaps: Sequence[float],
-    ) -> list[Candidate]:
-        """Score sentences; only the few with most question terms are run through the model."""
-        ranked = sorted(
-            zip(pieces, overlaps, strict=True),
-            key=lambda item: item[1] - RANK_WEIGHT * item[0][0],
-            reverse=True,
-        )[:SENTENCES_EMBEDDED]
-        if not ranked:
-            return []
-        vectors = self.embedder.encode([piece[2] for piece, _ in ranked])
-        semantic = vectors @ question_vector
-        return [
-            Candidate(
-                passage=index,
-                start=start,
-                text=text,
-                score=(1 - LEXICAL_WEIGHT) * float(sim)
-                + LEXICAL_WEIGHT * overlap
-                - RANK_WEIGHT * index,
-            )
-            for ((index, start, text), overlap), sim in zip(ranked, semantic, strict=True)
-        ]
-
     def compose(
         self,
         question: str,
@@ -140,9 +93,7 @@ class AnswerComposer:
         found = sentence_terms(pieces)
         coverage = term_coverage(terms, found, idf)
         support = self._support(passages, coverage)
-        answer = self._answer(
-            question, question_vector, passages, searched, terms, pieces, found, support
-        )
+        answer = self._answer(question, question_vector, passages, searched, support, idf)
         return replace(answer, support=support, coverage=coverage)
 
     def _answer(
@@ -151,74 +102,64 @@ class AnswerComposer:
         question_vector: np.ndarray,
         passages: Sequence[Passage],
         searched: str,
-        terms: Sequence[str],
-        pieces: Sequence[tuple[int, int, str]],
-        found: Sequence[Set[str]],
         support: float,
+        idf: TermWeights | None,
     ) -> Answer:
-        """Return the cited answer, or the abstention when the passages do not cover it."""
+        """Return the excerpt that answers, or the abstention when the passages do not cover it."""
         top = max((p.score for p in passages), default=0.0)
         if not passages or top < self.settings.min_score:
             return abstain(question, passages, self.settings.suggestions, searched)
         if support < self.settings.min_support:
             return abstain(question, passages, self.settings.suggestions, searched)
-        overlaps = [term_coverage(terms, [words]) for words in found]
-        scored = self._score(question_vector, pieces, overlaps)
-        if not scored:
+        picker = ExcerptPicker(
+            self.embedder, self.settings.excerpt_min_chars, self.settings.excerpt_max_chars, idf
+        )
+        stretches = picker.pick(
+            searched,
+            question_vector,
+            [p.text for p in passages],
+            [headings(p) for p in passages],
+            [p.score for p in passages],
+        )
+        if not stretches:
             return abstain(question, passages, self.settings.suggestions, searched)
-        scored.sort(key=lambda c: c.score, reverse=True)
-        chosen = [scored[0]]
-        length = len(scored[0].text)
-        for cand in scored[1:]:
-            if len(chosen) >= self.settings.max_sentences:
-                break
-            if cand.score < scored[0].score - KEEP_MARGIN:
-                break
-            if length + len(cand.text) + 5 > self.settings.max_chars:
-                continue
-            chosen.append(cand)
-            length += len(cand.text) + 5
-        chosen.sort(key=lambda c: (c.passage, c.start))
-        return self._cite(question, searched, passages, chosen)
-
-    def _cite(
-        self,
-        question: str,
-        searched: str,
-        passages: Sequence[Passage],
-        chosen: Sequence[Candidate],
-    ) -> Answer:
-        """Give each used passage a number in order of first use and mark its sentences with it."""
-        numbers: dict[int, int] = {}
-        quotes: dict[int, Candidate] = {}
-        parts = []
-        budget = self.settings.max_chars - 5 * len(chosen)
-        for cand in chosen:
-            number = numbers.setdefault(cand.passage, len(numbers) + 1)
-            best = quotes.get(cand.passage)
-            if best is None or cand.score > best.score:
-                quotes[cand.passage] = cand
-            text = _trim(" ".join(cand.text.split()), max(budget, 40))  # unwrap hard-wrapped lines
-            budget -= len(text)
-            parts.append(f"{text} [{number}]")
-        citations = [
-            Citation(
-                number=number,
-                source=passages[index].source,
-                title=passages[index].title,
-                quote=quotes[index].text,
-                chunk_id=passages[index].chunk_id,
-                url=passages[index].url,
-                section=passages[index].section,
-                score=passages[index].score,
-            )
-            for index, number in numbers.items()
-        ]
+        best = stretches[0]
+        passage = passages[best.passage]
+        citation = Citation(
+            number=1,
+            source=passage.source,
+            title=passage.title,
+            quote=best.quote,
+            chunk_id=passage.chunk_id,
+            url=passage.url,
+            score=passage.score,
+            section=passage.section,
+        )
         return Answer(
             question=question,
-            text=" ".join(parts),
+            text=with_marker(best.text),
             abstained=False,
-            citations=citations,
+            citations=[citation],
             passages=list(passages),
             searched_question=searched,
+            see_also=see_also(passages, stretches),
         )
+
+
+def headings(passage: Passage) -> list[str]:
+    """Return the title and section headings of a passage: lines of it that are not answers."""
+    return [passage.title, *passage.section.split(SECTION_SEPARATOR)]
+
+
+def see_also(passages: Sequence[Passage], stretches: Sequence[Stretch]) -> list[Reference]:
+    """Return the other sections whose stretches scored close to the quoted one."""
+    best = stretches[0]
+    seen = {(passages[best.passage].source, passages[best.passage].section)}
+    found: list[Reference] = []
+    for stretch in stretches[1:]:
+        p = passages[stretch.passage]
+        if stretch.score < best.score - SEE_ALSO_MARGIN or (p.source, p.section) in seen:
+            continue
+        seen.add((p.source, p.section))
+        found.append(Reference(p.source, p.title, p.section, p.url, p.chunk_id))
+    return found[:SEE_ALSO_LIMIT]

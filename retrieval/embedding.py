@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
 
 from retrieval.errors import ModelLoadError
 from retrieval.settings import EmbeddingSettings
@@ -123,8 +122,8 @@ def load_model(settings: EmbeddingSettings) -> Encoder:
         return _models[key]
 
 
-class Embedder(Embeddings):
-    """LangChain embeddings over a shared sentence-transformers model, normalised and batched."""
+class Embedder:
+    """Unit-length vectors from a shared sentence-transformers model, batched."""
 
     def __init__(self, settings: EmbeddingSettings) -> None:
         """Remember the settings; the model loads on first use."""
@@ -163,13 +162,3 @@ class Embedder(Embeddings):
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        """Embed documents for the vector store."""
-        vectors: list[list[float]] = self.encode(texts).tolist()
-        return vectors
-
-    def embed_query(self, text: str) -> list[float]:
-        """Embed one question."""
-        vector: list[float] = self.encode([text])[0].tolist()
-        return vector

@@ -19,7 +19,7 @@ from retrieval.embedding import Embedder
 from retrieval.loaders import Cleaner, Document, load_documents, within
 from retrieval.settings import Settings
 from retrieval.sites import SiteMap
-from retrieval.store import DocumentRecord, StoredChunk, VectorStore, stored_chunk
+from retrieval.store import DocumentRecord, StoredChunk, VectorStore, updatable
 from retrieval.types import IngestReport
 
 log = logging.getLogger(__name__)
@@ -107,11 +107,10 @@ def _sort_out(
     embed, relabel = [], []
     for chunk in chunks:
         old = stored.get(chunk.chunk_id)
-        new = stored_chunk(chunk.chunk_id, chunk.text, chunk.metadata())
-        if old is None or old.title != new.title:
+        if old is None or old.title != chunk.title:
             embed.append(chunk)
-        elif old != new:
-            if old.updatable_to(new):
+        elif old != chunk:
+            if updatable(old, chunk):
                 relabel.append(chunk)
             else:
                 embed.append(chunk)  # an update cannot remove a metadata key
@@ -177,13 +176,13 @@ def ingest(
     with store.ingest_lock():
         records = store.documents()
         indexed = indexed_documents(records)
-        new, changed, unchanged, removed = plan(loaded.documents, indexed, only)
+        sites = SiteMap(docs_cfg.sites)
+        documents = [sites.locate(doc) for doc in loaded.documents]  # their published pages
+        new, changed, unchanged, removed = plan(documents, indexed, only)
         chunks_removed = 0
         # Removed documents and outdated records of unchanged ones change with the first swap.
-        pending = _Pending(records=outdated_records(loaded.documents, records), removed=removed)
-        chunker = Chunker(
-            settings.chunking.chunk_size, settings.chunking.chunk_overlap, SiteMap(docs_cfg.sites)
-        )
+        pending = _Pending(records=outdated_records(documents, records), removed=removed)
+        chunker = Chunker(settings.chunking.chunk_size, settings.chunking.chunk_overlap)
         split = [(doc, chunker.split(doc)) for doc in new + changed]
         if not split:
             stored = {}

@@ -7,7 +7,8 @@ answer passed in as ``fallback``: the user always gets an answer.
 
 >>> from retrieval.settings import LLMSettings
 >>> settings = LLMSettings(base_url="http://127.0.0.1:8080/v1", model="llama3.1")
->>> answer = llm_answer(question, passages, extractive, settings, None)  # doctest: +SKIP
+>>> items = stream_llm_answer(question, passages, extractive, settings, None)  # doctest: +SKIP
+>>> *text, answer = items  # doctest: +SKIP
 >>> answer.mode, [c.number for c in answer.citations]  # doctest: +SKIP
 ('llm', [1, 2])
 """
@@ -180,28 +181,6 @@ def _provider_options(provider: str, settings: LLMSettings) -> dict[str, Any]:
     }
 
 
-def llm_answer(
-    question: str,
-    passages: list[Passage],
-    fallback: Answer,
-    settings: LLMSettings,
-    api_key: SecretStr | None,
-) -> Answer:
-    """Answer ``question`` from ``passages`` with the model; checked, or ``fallback`` on failure.
-
-    ``question`` is the question to answer (the standalone one for a follow-up); ``fallback`` is the
-    extractive answer for the same passages.
-    """
-    if not passages:
-        return fallback
-    started = time.monotonic()
-    try:
-        reply = chat_model(settings, api_key).invoke(answer_messages(question, passages))
-    except Exception as exc:  # noqa: BLE001 - any model failure degrades to the extractive answer
-        return _after_failure(fallback, exc, started)
-    return finish_answer(question, str(reply.text), passages, fallback, started)
-
-
 def stream_llm_answer(
     question: str,
     passages: list[Passage],
@@ -212,7 +191,8 @@ def stream_llm_answer(
     """Yield text deltas as the model writes them, then the checked Answer (or ``fallback``).
 
     The last item is always an Answer; a front end shows the deltas while they arrive and then
-    replaces them with the Answer, whose text may differ after the checks.
+    replaces them with the Answer, whose text may differ after the checks. When the extractive
+    ``fallback`` abstained, the prompt says the passages may not cover the question.
     """
     if not passages:
         yield fallback
@@ -220,8 +200,9 @@ def stream_llm_answer(
     started = time.monotonic()
     parts: list[str] = []
     visible = VisibleText()
+    messages = answer_messages(question, passages, low_support=fallback.abstained)
     try:
-        for chunk in chat_model(settings, api_key).stream(answer_messages(question, passages)):
+        for chunk in chat_model(settings, api_key).stream(messages):
             delta = str(chunk.text)
             parts.append(delta)
             if shown := visible.feed(delta):
@@ -301,6 +282,7 @@ def _grounded(
     """Return the checked generative answer."""
     dropped = checked.dropped_sentences
     note = NOTE_DROPPED_ONE if dropped == 1 else NOTE_DROPPED_MANY.format(count=dropped)
+    cited = {c.chunk_id for c in checked.citations}
     return Answer(
         question=fallback.question or question,
         text=checked.text,
@@ -312,6 +294,7 @@ def _grounded(
         note=note if dropped else "",
         support=fallback.support,
         coverage=fallback.coverage,
+        see_also=[r for r in fallback.see_also if r.chunk_id not in cited],
     )
 
 

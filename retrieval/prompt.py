@@ -14,6 +14,10 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from retrieval.types import Passage
 
 ABSTAIN_REPLY = "I don't know: the documents don't cover this."  # the model's exact words
+LOW_SUPPORT_HINT = (
+    "The passages may not cover the question: they match it only weakly. If they do not answer "
+    f'it, reply exactly: "{ABSTAIN_REPLY}"'
+)
 MAX_HISTORY_TURNS = 6  # recent thread turns given to the model when condensing a follow-up
 MAX_TURN_CHARS = 600  # each turn is cut to this length; older context matters less
 
@@ -48,10 +52,10 @@ def neutralise(text: str) -> str:
 
 
 def format_passages(passages: list[Passage]) -> str:
-    """Return the numbered passages inside one <documents> block."""
+    """Return the numbered passages, headed ``Title › Section``, in one <documents> block."""
     blocks = []
     for number, passage in enumerate(passages, start=1):
-        title = neutralise(passage.title).replace('"', "'")
+        title = neutralise(passage.place).replace('"', "'")
         source = neutralise(passage.source).replace('"', "'")
         blocks.append(
             f'<passage number="{number}" title="{title}" source="{source}">\n'
@@ -61,12 +65,20 @@ def format_passages(passages: list[Passage]) -> str:
     return "<documents>\n" + "\n".join(blocks) + "\n</documents>"
 
 
-def answer_messages(question: str, passages: list[Passage]) -> list[BaseMessage]:
-    """Return the chat messages that ask for a cited answer to ``question`` from ``passages``."""
+def answer_messages(
+    question: str, passages: list[Passage], low_support: bool = False
+) -> list[BaseMessage]:
+    """Return the chat messages that ask for a cited answer to ``question`` from ``passages``.
+
+    ``low_support`` says the search found little that matches the question (the signal the
+    extractive answer abstains on); the model is then told so, to decline rather than stretch.
+    """
+    ask = "Answer the question from the passages above, citing [n] after every claim."
+    if low_support:
+        ask = f"{LOW_SUPPORT_HINT} {ask}"
     user = (
         f"{format_passages(passages)}\n\n"
-        f"<question>\n{neutralise(question.strip())}\n</question>\n\n"
-        "Answer the question from the passages above, citing [n] after every claim."
+        f"<question>\n{neutralise(question.strip())}\n</question>\n\n{ask}"
     )
     return [SystemMessage(content=ANSWER_RULES), HumanMessage(content=user)]
 

@@ -84,6 +84,8 @@ class DocumentsSettings(Section):
         ".mdx",
         ".rst",
         ".txt",
+        ".adoc",
+        ".asciidoc",
         ".ipynb",
         ".docx",
         ".html",
@@ -164,13 +166,22 @@ class AnswerSettings(Section):
     """How answers are composed and when the bot says it does not know."""
 
     mode: Literal["extractive", "llm"] = "extractive"
-    max_sentences: int = Field(3, ge=1, le=10)
-    max_chars: int = Field(400, ge=80)
+    excerpt_min_chars: int = Field(250, ge=0)  # an excerpt grows to at least this when it can
+    excerpt_max_chars: int = Field(900, ge=80)  # and never beyond this (one Discord embed)
     min_score: float = Field(0.15, ge=-1, le=1)  # no passage this similar: abstain outright
     min_support: float = Field(0.78, ge=-1, le=3)  # similarity + coverage below this: abstain
     support_coverage: float = Field(0.8, ge=0, le=2)  # weight of term coverage in the support
     max_question_chars: int = Field(1000, ge=10)
     suggestions: int = Field(3, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _excerpt_bounds_in_order(self) -> AnswerSettings:
+        if self.excerpt_min_chars > self.excerpt_max_chars:
+            raise ValueError(
+                f"excerpt_min_chars must not exceed excerpt_max_chars, but got "
+                f"{self.excerpt_min_chars} > {self.excerpt_max_chars}"
+            )
+        return self
 
 
 class LLMSettings(Section):

@@ -75,6 +75,11 @@ class Reference:
     url: str | None = None
     chunk_id: str = ""
 
+    @property
+    def place(self) -> str:
+        """Return where the section is: 'Title › Section'."""
+        return place_label(self.title or self.source, self.section)
+
 
 @dataclass(frozen=True, slots=True)
 class Answer:

@@ -7,7 +7,7 @@ is recorded in ``requests``.
 >>> with OpenAIDouble() as double:
 ...     double.script(Reply("Paris is the capital [1].", chunk_delay_s=0.05))
 ...     settings = LLMSettings(base_url=double.base_url, model="openai:double")
-...     answer = llm_answer(question, passages, extractive, settings, None)
+...     *text, answer = stream_llm_answer(question, passages, extractive, settings, None)
 """
 
 from __future__ import annotations

@@ -36,6 +36,8 @@ def test_only_one_module_imports_each_heavy_library() -> None:
                 assert owner in (path.name, path.parent.name), f"{path.name} imports {lib}"
 
 
-def test_the_library_does_not_import_the_benchmark_peers() -> None:
-    for path in sorted((REPO_ROOT / "retrieval").rglob("*.py")):
-        assert not imported_roots(path) & {"langchain_chroma", "langchain_huggingface"}, path
+def test_only_the_benchmarks_import_the_benchmark_peers() -> None:
+    peers = {"langchain_chroma", "langchain_huggingface"}  # the "bench" extra
+    for folder in ("retrieval", "bot", "tests"):
+        for path in sorted((REPO_ROOT / folder).rglob("*.py")):
+            assert not imported_roots(path) & peers, path

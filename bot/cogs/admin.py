@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot import render
 from bot.client import QABot
 from bot.cogs.ask import log_retrieval_error
+from bot.permissions import is_trusted
 from retrieval import RetrievalError
 
 log = logging.getLogger(__name__)
@@ -24,12 +25,7 @@ class Admin(commands.Cog):
 
     def may_reindex(self, user: discord.abc.User) -> bool:
         """Return True for members with Manage Server or one of the configured roles."""
-        if not isinstance(user, discord.Member):
-            return False
-        if user.guild_permissions.manage_guild:
-            return True
-        allowed = set(self.bot.settings.discord.reindex_roles)
-        return any(role.id in allowed for role in user.roles)
+        return is_trusted(user, self.bot.settings.discord.reindex_roles)
 
     async def send_replies(
         self, interaction: discord.Interaction[QABot], replies: list[render.Reply]
@@ -90,7 +86,7 @@ class Admin(commands.Cog):
     async def help(self, interaction: discord.Interaction[QABot]) -> None:
         """Explain the commands, ephemerally."""
         mention = self.bot.user.mention if self.bot.user else "@bot"
-        reply = render.render_help(mention)
+        reply = render.render_help(mention, await self.bot.run_blocking(self.bot.kb.topics))
         await interaction.response.send_message(
             embeds=reply.embeds, ephemeral=True, allowed_mentions=render.NO_MENTIONS
         )

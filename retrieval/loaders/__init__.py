@@ -4,7 +4,7 @@ Each format module registers its parser on import; ``files`` walks a folder and 
 """
 
 from retrieval.document import Block, Document, Section
-from retrieval.loaders import html, markdown, mdx, notebook, pdf, plain, rst, word
+from retrieval.loaders import asciidoc, html, markdown, mdx, notebook, pdf, plain, rst, word
 from retrieval.loaders.base import (
     TITLE_MAX_CHARS,
     Parsed,
@@ -26,6 +26,7 @@ __all__ = [
     "Parsed",
     "Section",
     "SkipFile",
+    "asciidoc",
     "content_hash",
     "decode_text",
     "html",

@@ -117,6 +117,14 @@ VERSION_LABELS = {
     "deprecated": "Deprecated since version",
     "versionremoved": "Removed in version",
 }
+# Sphinx's common roles, registered up front so most files parse once; others are found as used.
+SPHINX_ROLES = (
+    *("doc", "ref", "any", "term", "numref", "keyword", "option", "envvar", "token", "download"),
+    *("file", "samp", "command", "program", "mimetype", "kbd", "menuselection", "guilabel"),
+    *("class", "meth", "func", "attr", "data", "exc", "mod", "obj", "const", "type"),
+    *(f"py:{n}" for n in ("class", "meth", "func", "attr", "data", "exc", "mod", "obj", "const")),
+    *("issue", "pr", "user", "gh", "pypi", "commit"),
+)
 FUNCTION_ROLES = {"func", "meth", "py:func", "py:meth"}  # shown with "()" as Sphinx does
 SKIPPED_NODES = (
     nodes.comment,
@@ -275,7 +283,7 @@ def _register_sphinx() -> None:
     for names, directive in groups:
         for name in names:
             directives.register_directive(name, directive)
-    for name in ("doc", "ref", "class", "meth", "func", "attr", "data", "exc", "mod", "obj"):
+    for name in SPHINX_ROLES:
         roles.register_local_role(name, _visible_role)
 
 

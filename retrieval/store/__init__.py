@@ -7,7 +7,15 @@
 """
 
 from retrieval.store.lease import LEASE_ID
-from retrieval.store.records import DocumentRecord, Registry, StoredChunk, stored_chunk
+from retrieval.store.records import DocumentRecord, Registry, StoredChunk, stored_chunk, updatable
 from retrieval.store.vector_store import VectorStore
 
-__all__ = ["LEASE_ID", "DocumentRecord", "Registry", "StoredChunk", "VectorStore", "stored_chunk"]
+__all__ = [
+    "LEASE_ID",
+    "DocumentRecord",
+    "Registry",
+    "StoredChunk",
+    "VectorStore",
+    "stored_chunk",
+    "updatable",
+]

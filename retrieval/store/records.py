@@ -6,32 +6,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from retrieval.chunking import Chunk
+
 DOC_PREFIX = "doc:"  # registry ids of document records are DOC_PREFIX + source
 OPTIONAL_FIELDS = ("url", "section", "anchor")  # chunk metadata keys written only when set
 
 
-@dataclass(frozen=True, slots=True)
-class StoredChunk:
-    """A chunk as read back from the store: its text and where it sits in its document."""
+# A chunk read back from the store is the Chunk that was written: the same typed fields.
+StoredChunk = Chunk
 
-    chunk_id: str
-    text: str
-    source: str
-    title: str
-    chunk: int
-    start: int
-    end: int
-    content_hash: str
-    url: str | None = None
-    section: str = ""
-    anchor: str = ""
 
-    def updatable_to(self, new: StoredChunk) -> bool:
-        """Return True when a metadata update turns this chunk into ``new``.
+def updatable(old: StoredChunk, new: Chunk) -> bool:
+    """Return True when a metadata update turns the stored ``old`` into ``new``.
 
-        Chroma's update changes and adds metadata keys but never removes one.
-        """
-        return all(getattr(new, key) or not getattr(self, key) for key in OPTIONAL_FIELDS)
+    Chroma's update changes and adds metadata keys but never removes one.
+    """
+    return all(getattr(new, key) or not getattr(old, key) for key in OPTIONAL_FIELDS)
 
 
 def stored_chunk(chunk_id: str, text: str | None, meta: Mapping[str, Any] | None) -> StoredChunk:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ import pytest
 from bot import gaps
 from bot.__main__ import main
 from bot.feedback import AnswerRecord, FeedbackStore, UnmetQuestion, new_answer_id
+from bot.settings import DiscordSettings
 from retrieval import KnowledgeBase
 from tests.bot.conftest import REPO_ROOT
 from tests.bot.test_main import bot_env
@@ -23,11 +25,24 @@ INTENT = [
     "How do I enable the message content intent?",
     "where do i turn on message content intent",
     "Message content intent: how to switch it on?",
-    "my bot cannot read messages, which intent do I need",
+    "which intent lets my bot read message content",
 ]
-TOKEN = ["How do I reset my bot token?", "I leaked my token, how do I get a new one"]
-REFUND = ["What is the refund policy?", "can I get my money back"]
-ALONE = ["how to make slash commands show up instantly"]
+TOKEN = [
+    "How do I reset my bot token?",
+    "I leaked my token, how do I get a new one",
+    "how to regenerate the bot token",
+]
+REFUND = [
+    "What is the refund policy?",
+    "How do refunds work?",
+    "can I get a refund for my subscription",
+]
+TARIFFS = [
+    "What tariffs did the US put on Colombian coffee?",
+    "how high are the US tariffs on coffee from Colombia",
+]
+# Alone in their groups, though they share words with the groups above.
+ALONE = ["how to make slash commands show up instantly", "Who is the US ambassador to Colombia?"]
 
 
 def unmet(text: str, user: int | None, at: float = 1000.0) -> UnmetQuestion:
@@ -43,17 +58,15 @@ def test_cluster_joins_the_closest_centroid_at_the_threshold() -> None:
 
 
 def test_rephrasings_group_together_and_different_needs_apart(kb: KnowledgeBase) -> None:
-    texts = INTENT + TOKEN + REFUND + ALONE
-    order = [8, 0, 4, 6, 1, 7, 2, 5, 3]  # interleaved, as people really ask
-    asked = [unmet(texts[i], user=i) for i in order]
-    vectors = kb.embedder.encode([q.question for q in asked])
-    groups = [{asked[i].question for i in g} for g in gaps.cluster(vectors, 0.5)]
-    assert sorted(groups, key=len, reverse=True) == [
-        set(INTENT),
-        set(TOKEN),
-        set(REFUND),
-        set(ALONE),
-    ]
+    needs = [INTENT, TOKEN, REFUND, TARIFFS, *([text] for text in ALONE)]
+    texts = [text for need in needs for text in need]
+    vectors = kb.embedder.encode(texts)
+    threshold = DiscordSettings().gaps_similarity
+    for seed in range(10):  # people ask in any order; the groups must not depend on it
+        order = random.Random(seed).sample(range(len(texts)), len(texts))
+        groups = gaps.cluster(vectors[order], threshold)
+        found = {frozenset(texts[order[i]] for i in group) for group in groups}
+        assert found == {frozenset(need) for need in needs}, seed
 
 
 def test_groups_are_ordered_by_distinct_people_with_counts_and_phrasings() -> None:

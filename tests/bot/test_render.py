@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import render
-from retrieval import Answer, Citation, Passage, SourceInfo
+from retrieval import Answer, Citation, Passage, Reference, SourceInfo
 
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12)
 TOKEN = st.one_of(WORD, st.integers(1, 30).map(lambda n: f"[{n}]"), st.just("\n\n"), st.just("."))
@@ -111,6 +111,21 @@ def test_a_source_with_a_url_is_linked_and_a_follow_up_shows_what_was_searched()
     embed = render.render_answer(a)[0].embeds[0]
     assert "[Document 1](https://example.org/a(b%29)" in (embed.fields[0].value or "")
     assert embed.footer.text == "Searched as: and when? Petro Trump"
+
+
+def test_see_also_lists_other_sections_under_the_sources() -> None:
+    a = answer(
+        see_also=[
+            Reference("events.md", "Event Reference", "Messages › on_message", "https://x.test/e"),
+            Reference("faq.rst", "FAQ"),
+        ]
+    )
+    embed = render.render_answer(a)[0].embeds[0]
+    assert [f.name for f in embed.fields] == ["Sources", "See also"]
+    assert embed.fields[1].value == (
+        "• [Event Reference › Messages › on\\_message](https://x.test/e)\n• FAQ"
+    )
+    assert "on_message" not in (embed.description or "")
 
 
 def test_a_citation_names_its_section_and_links_to_it() -> None:

@@ -118,6 +118,18 @@ def thread(
     }
 
 
+def attachment(attachment_id: int, filename: str) -> dict[str, Any]:
+    """Return an attachment object: an uploaded file."""
+    return {
+        "id": str(attachment_id),
+        "filename": filename,
+        "size": 1024,
+        "url": f"https://cdn.discordapp.com/attachments/1/{attachment_id}/{filename}",
+        "proxy_url": f"https://media.discordapp.net/attachments/1/{attachment_id}/{filename}",
+        "content_type": "image/png",
+    }
+
+
 def message(
     message_id: int,
     channel_id: int,

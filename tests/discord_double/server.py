@@ -11,7 +11,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -113,6 +113,7 @@ class Interaction:
     type: int
     channel_id: int
     user_id: int
+    message_id: int | None = None  # the message a clicked component is on
     callbacks: list[dict[str, Any]] = field(default_factory=list)
     followups: list[dict[str, Any]] = field(default_factory=list)
 
@@ -169,6 +170,7 @@ class DiscordDouble:
             "recipients": [self.users["alice"]],
             "flags": 0,
         }
+        self.deleted_channels: dict[int, dict[str, Any]] = {}  # still named by late interactions
         self.messages: dict[int, dict[str, Any]] = {}
         self.created: list[dict[str, Any]] = []  # messages the bot created, in order
         self.created_at: dict[int, float] = {}  # message id -> perf_counter when received
@@ -423,8 +425,9 @@ class DiscordDouble:
         *,
         author: str = "alice",
         reply_to: dict[str, Any] | None = None,
+        attachments: Sequence[str] = (),
     ) -> dict[str, Any]:
-        """Dispatch MESSAGE_CREATE for a message a user (or another bot) typed."""
+        """Dispatch MESSAGE_CREATE for a message a user (or another bot) typed or uploaded."""
         who = self.bot_user if author == "self" else self.users[author]
         mentioned = set(re.findall(r"<@!?(\d+)>", content))
         everyone = [self.bot_user, *self.users.values()]
@@ -448,6 +451,7 @@ class DiscordDouble:
             else None,
             referenced=reply_to,
         )
+        msg["attachments"] = [p.attachment(p.snowflake(), name) for name in attachments]
         if channel_id == self.dm_channel_id:  # a direct message: no guild, no member
             del msg["guild_id"]
         else:
@@ -469,7 +473,12 @@ class DiscordDouble:
         """Return a new Interaction record and its INTERACTION_CREATE payload."""
         who = self.users[user]
         interaction = Interaction(
-            p.snowflake(), secrets.token_urlsafe(32), kind, channel_id, int(who["id"])
+            p.snowflake(),
+            secrets.token_urlsafe(32),
+            kind,
+            channel_id,
+            int(who["id"]),
+            message_id=int(message["id"]) if message is not None else None,
         )
         self.interactions[interaction.token] = interaction
         perms = self.member_permissions(who["id"])
@@ -481,7 +490,7 @@ class DiscordDouble:
             "guild_id": str(self.guild_id),
             "guild": {"id": str(self.guild_id), "locale": "en-US", "features": []},
             "channel_id": str(channel_id),
-            "channel": self.channels[channel_id],
+            "channel": self.channels.get(channel_id) or self.deleted_channels[channel_id],
             "member": p.member(who, self.roles.get(who["id"], []), perms),
             "token": interaction.token,
             "version": 1,
@@ -495,6 +504,10 @@ class DiscordDouble:
         }
         if message is not None:
             payload["message"] = message
+        if channel_id == self.dm_channel_id:  # a direct message: a user, no guild, no member
+            for key in ("guild_id", "guild", "member", "guild_locale"):
+                del payload[key]
+            payload.update(user=who, context=1, authorizing_integration_owners={"1": who["id"]})
         return interaction, payload
 
     async def slash(
@@ -517,6 +530,51 @@ class DiscordDouble:
         )
         await self.dispatch("INTERACTION_CREATE", payload)
         return interaction
+
+    async def message_command(
+        self, name: str, message: dict[str, Any], *, user: str = "alice"
+    ) -> Interaction:
+        """Dispatch a message context-menu command (Apps → name) on a message."""
+        command = self.commands[name]
+        data: dict[str, Any] = {
+            "id": command["id"],
+            "name": name,
+            "type": 3,
+            "target_id": message["id"],
+            "resolved": {"messages": {message["id"]: message}},
+        }
+        if "guild_id" in command:
+            data["guild_id"] = command["guild_id"]
+        interaction, payload = self.interaction_payload(2, data, user, int(message["channel_id"]))
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return interaction
+
+    async def user_thread(
+        self, starter: dict[str, Any], name: str, *, author: str = "alice"
+    ) -> int:
+        """Open a thread on a user's message, as a person asking for help would; return its id."""
+        thread_id = int(starter["id"])
+        data = p.thread(
+            thread_id,
+            self.guild_id,
+            int(starter["channel_id"]),
+            int(self.users[author]["id"]),
+            name,
+            1440,
+        )
+        self.channels[thread_id] = data
+        await self.dispatch("THREAD_CREATE", {**data, "newly_created": True})
+        return thread_id
+
+    async def delete_thread(self, thread_id: int) -> None:
+        """Delete a thread and its messages, as a moderator would."""
+        data = self.deleted_channels[thread_id] = self.channels.pop(thread_id)
+        for mid in [m for m, msg in self.messages.items() if int(msg["channel_id"]) == thread_id]:
+            del self.messages[mid]
+        await self.dispatch(
+            "THREAD_DELETE",
+            {k: data[k] for k in ("id", "guild_id", "parent_id", "type")},
+        )
 
     async def click(
         self, message: dict[str, Any], custom_id: str, *, user: str = "alice"
@@ -566,6 +624,12 @@ class DiscordDouble:
             ("PUT", r"/applications/\d+/commands", self.put_commands, True),
             ("PUT", r"/applications/\d+/guilds/(?P<guild>\d+)/commands", self.put_commands, True),
             ("POST", r"/channels/(?P<channel>\d+)/messages", self.post_message, True),
+            (
+                "GET",
+                r"/channels/(?P<channel>\d+)/messages/(?P<message>\d+)",
+                self.get_message,
+                True,
+            ),
             (
                 "PATCH",
                 r"/channels/(?P<channel>\d+)/messages/(?P<message>\d+)",
@@ -798,6 +862,17 @@ class DiscordDouble:
         )
         return json_response(msg)
 
+    async def get_message(
+        self, request: web.Request, args: dict[str, str], body: Any
+    ) -> web.StreamResponse:
+        """Return a message of a channel or thread, or Discord's Unknown Channel/Message."""
+        if int(args["channel"]) not in self.channels:
+            return json_response({"message": "Unknown Channel", "code": 10003}, 404)
+        msg = self.messages.get(int(args["message"]))
+        if msg is None or msg["channel_id"] != args["channel"]:
+            return json_response({"message": "Unknown Message", "code": 10008}, 404)
+        return json_response(msg)
+
     async def delete_message(
         self, request: web.Request, args: dict[str, str], body: Any
     ) -> web.StreamResponse:
@@ -855,6 +930,8 @@ class DiscordDouble:
                     "user": p.user(interaction.user_id, "user"),
                 },
             )
+        elif kind == 7 and interaction.message_id is not None:  # a button updates its message
+            message = self.edit_message(request, interaction.message_id, data)
         interaction.callbacks.append({"body": body, "message": message})
         resource: dict[str, Any] = {"type": kind}
         if message is not None:

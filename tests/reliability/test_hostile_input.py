@@ -19,7 +19,7 @@ from tests.retrieval.pdf import make_pdf
 DEFAULTS = DocumentsSettings()
 CLEANER = Cleaner(DEFAULTS.boilerplate_patterns, DEFAULTS.min_line_letters)
 MAX_CHARS = 1000  # answer.max_question_chars
-LOADER_EXTENSIONS = (".txt", ".md", ".mdx", ".rst", ".ipynb", ".docx", ".html", ".pdf")
+LOADER_EXTENSIONS = (".txt", ".md", ".mdx", ".rst", ".adoc", ".ipynb", ".docx", ".html", ".pdf")
 HOSTILE_PIECES = [
     "@everyone",
     "@here",
@@ -247,6 +247,11 @@ MARKUP_PIECES = [
     "{/* comment */}\n",
     "```\nunclosed fence\n",
     "| a | b |\n|---|---|\n| 1 |\n",
+    "== Section\n",
+    "[[id]]\n",
+    "----\n",
+    "|===\n| a | b\n",
+    "<<ref,text>> link:x[y]",
     "\n\n",
 ]
 
@@ -254,7 +259,7 @@ MARKUP_PIECES = [
 @fuzz(40)
 @given(
     pieces=st.lists(st.sampled_from(MARKUP_PIECES) | st.text(max_size=30), max_size=14),
-    extension=st.sampled_from([".md", ".mdx", ".rst"]),
+    extension=st.sampled_from([".md", ".mdx", ".rst", ".adoc"]),
 )
 def test_random_markup_loads_or_is_skipped(pieces: list[str], extension: str) -> None:
     result = load_one("".join(pieces).encode("utf-8", "surrogatepass"), f"page{extension}")

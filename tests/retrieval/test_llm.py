@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Iterator
@@ -17,13 +18,12 @@ from retrieval.llm import (
     chat_model,
     clear_model_cache,
     condense_question,
-    llm_answer,
     parse_model,
     stream_llm_answer,
 )
 from retrieval.prompt import ABSTAIN_REPLY
 from retrieval.settings import LLMSettings
-from retrieval.types import Answer, Citation, Passage
+from retrieval.types import Answer, Citation, Passage, Reference
 from tests.openai_double import OpenAIDouble, Reply
 
 QUESTION = "How long is the warranty on Acme routers?"
@@ -98,10 +98,23 @@ def settings_for(double: OpenAIDouble, **changes: object) -> LLMSettings:
     return LLMSettings.model_validate(values)
 
 
+def answer_of(
+    question: str,
+    passages: list[Passage],
+    fallback: Answer,
+    settings: LLMSettings,
+    api_key: SecretStr | None,
+) -> Answer:
+    """Return the final, checked Answer that the model's stream ends with."""
+    *_, answer = stream_llm_answer(question, passages, fallback, settings, api_key)
+    assert isinstance(answer, Answer)
+    return answer
+
+
 def test_good_cited_answer_is_grounded_with_verbatim_quotes(openai_double: OpenAIDouble) -> None:
     """A well-cited reply becomes an llm answer whose citations quote the passages verbatim."""
     openai_double.script(Reply(GOOD))
-    answer = llm_answer(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), SecretStr("k"))
+    answer = answer_of(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), SecretStr("k"))
 
     assert answer.mode == "llm"
     assert not answer.abstained
@@ -124,13 +137,13 @@ def test_request_carries_settings_and_the_key(openai_double: OpenAIDouble) -> No
     """The model name, temperature, token limit and one request without retries reach the server."""
     openai_double.script(Reply(GOOD))
     settings = settings_for(openai_double, temperature=0.2, max_tokens=99)
-    llm_answer(QUESTION, PASSAGES, FALLBACK, settings, SecretStr("k"))
+    answer_of(QUESTION, PASSAGES, FALLBACK, settings, SecretStr("k"))
 
     (body,) = openai_double.requests
     assert body["model"] == "double-model"
     assert body["temperature"] == 0.2
     assert 99 in (body.get("max_completion_tokens"), body.get("max_tokens"))
-    assert not body.get("stream")
+    assert body.get("stream") is True  # answers always stream, in the bot as in ask()
 
 
 def test_citation_to_a_passage_not_given_is_dropped(openai_double: OpenAIDouble) -> None:
@@ -141,7 +154,7 @@ def test_citation_to_a_passage_not_given_is_dropped(openai_double: OpenAIDouble)
             "Shipping is free to every country in the world [7]."
         )
     )
-    answer = llm_answer(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
+    answer = answer_of(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
 
     assert answer.mode == "llm"
     assert "[7]" not in answer.text and "Shipping" not in answer.text
@@ -154,7 +167,7 @@ def test_citation_to_a_passage_not_given_is_dropped(openai_double: OpenAIDouble)
 def test_answer_without_citations_falls_back_to_extractive(openai_double: OpenAIDouble) -> None:
     """An uncited reply is not shown as grounded: the extractive answer comes back with a note."""
     openai_double.script(Reply("Acme routers come with a two-year warranty."))
-    answer = llm_answer(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
+    answer = answer_of(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
 
     assert answer.mode == "extractive"
     assert answer.text == FALLBACK.text
@@ -167,7 +180,7 @@ def test_citation_that_does_not_support_its_sentence_falls_back(
 ) -> None:
     """A claim its cited passage does not support loses the citation; the answer falls back."""
     openai_double.script(Reply("The Moon is made of green cheese according to NASA [1]."))
-    answer = llm_answer(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
+    answer = answer_of(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
 
     assert answer.mode == "extractive"
     assert answer.note == NOTE_UNGROUNDED
@@ -180,7 +193,7 @@ def test_http_500_falls_back_and_logs(
     monkeypatch.setattr(logging.getLogger("retrieval"), "propagate", True)  # the CLI turns it off
     openai_double.script(Reply(status=500))
     with caplog.at_level(logging.WARNING, logger="retrieval.llm"):
-        answer = llm_answer(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
+        answer = answer_of(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
 
     assert answer.text == FALLBACK.text
     assert answer.mode == "extractive"
@@ -193,7 +206,7 @@ def test_timeout_falls_back_quickly(openai_double: OpenAIDouble) -> None:
     """A server that never answers costs the user no more than the timeout."""
     openai_double.script(Reply(hang=True))
     started = time.monotonic()
-    answer = llm_answer(
+    answer = answer_of(
         QUESTION, PASSAGES, FALLBACK, settings_for(openai_double, timeout_s=0.5), None
     )
 
@@ -213,7 +226,7 @@ def test_model_that_does_not_know_abstains(openai_double: OpenAIDouble) -> None:
         searched_question="Who founded Acme?",
     )
     openai_double.script(Reply(ABSTAIN_REPLY))
-    answer = llm_answer("Who founded Acme?", PASSAGES, fallback, settings_for(openai_double), None)
+    answer = answer_of("Who founded Acme?", PASSAGES, fallback, settings_for(openai_double), None)
 
     assert answer.abstained
     assert answer.citations == []
@@ -225,7 +238,7 @@ def test_model_that_does_not_know_abstains(openai_double: OpenAIDouble) -> None:
 def test_model_abstains_even_when_extractive_found_something(openai_double: OpenAIDouble) -> None:
     """A model that does not know abstains in its own words and keeps the passages for the user."""
     openai_double.script(Reply(ABSTAIN_REPLY))
-    answer = llm_answer(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
+    answer = answer_of(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
 
     assert answer.abstained
     assert answer.text == ABSTAIN_REPLY
@@ -291,7 +304,7 @@ def test_streaming_uncited_answer_ends_with_the_fallback(openai_double: OpenAIDo
 def test_injected_instructions_stay_inside_the_data_block(openai_double: OpenAIDouble) -> None:
     """Document text that gives orders is sent only inside the delimited documents block."""
     openai_double.script(Reply("PWNED"))
-    answer = llm_answer(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
+    answer = answer_of(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
 
     system, user = openai_double.messages()
     assert system["role"] == "system"
@@ -386,21 +399,21 @@ def test_openai_without_a_key_says_where_to_put_one() -> None:
 def test_local_server_needs_no_key(openai_double: OpenAIDouble) -> None:
     """A compatible server is called without any key configured."""
     openai_double.script(Reply(GOOD))
-    answer = llm_answer(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
+    answer = answer_of(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
     assert answer.mode == "llm"
 
 
 def test_missing_provider_still_answers_extractively() -> None:
     """A misconfigured model never costs the user an answer."""
     settings = LLMSettings(model="anthropic:claude-sonnet-4-5")
-    answer = llm_answer(QUESTION, PASSAGES, FALLBACK, settings, None)
+    answer = answer_of(QUESTION, PASSAGES, FALLBACK, settings, None)
     assert answer.text == FALLBACK.text
     assert answer.note == NOTE_MODEL_FAILED
 
 
 def test_no_passages_returns_the_fallback_without_a_call(openai_double: OpenAIDouble) -> None:
     """With nothing retrieved there is nothing to ground an answer in."""
-    answer = llm_answer(QUESTION, [], FALLBACK, settings_for(openai_double), None)
+    answer = answer_of(QUESTION, [], FALLBACK, settings_for(openai_double), None)
     assert answer is FALLBACK
     assert openai_double.requests == []
 
@@ -418,3 +431,70 @@ def test_no_passages_returns_the_fallback_without_a_call(openai_double: OpenAIDo
 def test_parse_model(model: str, expected: tuple[str | None, str]) -> None:
     """Model strings split into provider and name the way init_chat_model reads them."""
     assert parse_model(model) == expected
+
+
+SECTIONED = [
+    dataclasses.replace(
+        WARRANTY,
+        section="Support › Warranty terms",
+        url="https://example.test/warranty#warranty-terms",
+    ),
+    dataclasses.replace(RETURNS, section="Support › Returns"),
+]
+
+
+def test_prompt_heads_each_passage_with_its_title_and_section(openai_double: OpenAIDouble) -> None:
+    """The model sees ``Title › Section`` for every numbered passage, as answers are headed."""
+    openai_double.script(Reply(GOOD))
+    answer_of(QUESTION, SECTIONED, FALLBACK, settings_for(openai_double), None)
+
+    user = openai_double.messages()[-1]["content"]
+    assert '<passage number="1" title="Warranty › Support › Warranty terms"' in user
+    assert '<passage number="2" title="Returns › Support › Returns"' in user
+    assert "may not cover the question" not in user
+
+
+def test_citations_of_a_generated_answer_carry_section_and_link(
+    openai_double: OpenAIDouble,
+) -> None:
+    """Each citation names the section it quotes and links to it."""
+    openai_double.script(Reply(GOOD))
+    answer = answer_of(QUESTION, SECTIONED, FALLBACK, settings_for(openai_double), None)
+
+    assert answer.mode == "llm"
+    first, second = answer.citations
+    assert (first.section, first.url) == (
+        "Support › Warranty terms",
+        "https://example.test/warranty#warranty-terms",
+    )
+    assert second.section == "Support › Returns"
+
+
+def test_low_support_is_passed_to_the_model(openai_double: OpenAIDouble) -> None:
+    """When the extractive answer abstained, the prompt says the passages may not cover it."""
+    openai_double.script(Reply(ABSTAIN_REPLY))
+    declined = dataclasses.replace(FALLBACK, abstained=True, citations=[], support=0.4)
+    answer = answer_of(QUESTION, SECTIONED, declined, settings_for(openai_double), None)
+
+    user = openai_double.messages()[-1]["content"]
+    assert "The passages may not cover the question" in user
+    assert answer.abstained and answer.mode == "llm"
+    assert answer.support == 0.4
+
+
+def test_see_also_of_a_generated_answer_leaves_out_what_it_cites(
+    openai_double: OpenAIDouble,
+) -> None:
+    """Sections the model cited are not listed again under "See also"."""
+    openai_double.script(Reply("Acme routers come with a two-year warranty [1]."))
+    with_refs = dataclasses.replace(
+        FALLBACK,
+        see_also=[
+            Reference("warranty.md", "Warranty", chunk_id="warranty-0"),
+            Reference("returns.md", "Returns", "Support › Returns", chunk_id="returns-0"),
+        ],
+    )
+    answer = answer_of(QUESTION, SECTIONED, with_refs, settings_for(openai_double), None)
+
+    assert [c.chunk_id for c in answer.citations] == ["warranty-0"]
+    assert [r.chunk_id for r in answer.see_also] == ["returns-0"]

@@ -119,7 +119,10 @@ def test_injected_document_stays_data_in_llm_mode(
     content = user["content"]
     assert content.index("<documents>") < content.index("PWNED") < content.index("</documents>")
     assert content.count("</documents>") == 1
-    assert "PWNED" not in answer.text
+    # The model's "PWNED" is not shown: the user gets the extractive excerpt, which quotes the
+    # document as written (its injected line included, as data).
+    assert answer.text == llm_kb.ask(RESET_QUESTION, mode="extractive").text
+    assert answer.text.endswith("[1]") and "ten seconds" in answer.text
     assert answer.mode == "extractive"
     assert answer.note == NOTE_UNGROUNDED
 

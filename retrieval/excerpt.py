@@ -1,0 +1,300 @@
+"""Excerpts: the contiguous stretch of one passage that best answers a question.
+
+A passage is cut into units (sentences, and code blocks kept whole). Over the top few passages
+the sentences that share most of the question's key terms are embedded, in one short model
+call, and each passage's best one is grown into a stretch: its neighbours in the passage until
+the stretch is long enough to settle the question, and the code block that shows how when the
+question asks how. Stretches are compared by the passage's similarity, their best sentence's
+similarity, the question terms they cover and, for how-questions, whether they hold code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from retrieval.embedding import Embedder
+from retrieval.markup import code_spans, fenced, is_heading, is_rule, plain
+from retrieval.text import key_terms, sentence_spans, term_coverage
+
+PASSAGES_READ = 4  # top passages whose stretches compete; the rest are rarely the answer
+SENTENCES_EMBEDDED = 8  # sentences (best by shared key terms) scored by the model; bounds latency
+ANCHOR_CHARS = 300  # an embedded sentence is cut to this: a long one costs time, not focus
+MIN_SENTENCE_CHARS = 20  # a shorter piece is a heading or debris, never the anchor of an excerpt
+PASSAGE_WEIGHT = 0.4  # the passage's similarity to the question: the stretch's topic
+SENTENCE_WEIGHT = 0.4  # the anchor sentence's similarity to the question: its focus
+COVERAGE_WEIGHT = 0.3  # IDF-weighted share of the question's key terms the stretch contains
+CODE_WEIGHT = 0.1  # a how-question prefers a stretch that shows code
+RANK_WEIGHT = 0.03  # small preference for higher-ranked passages
+PROSE_SLACK = 1.5  # growing to the minimum stops at this multiple of it (code may go further)
+ON_TOPIC = False  # then neighbours that bring more of the question's terms are added
+SEE_ALSO_MARGIN = 0.15  # other passages scoring within this of the best are listed as "See also"
+MARKER = " [1]"  # an excerpt quotes one passage: its one citation
+
+# Words that ask for a procedure (and so for code, when the documents have it).
+HOW_WORDS = frozenset(["how", "example", "examples", "snippet", "syntax", "howto"])
+# An anchor starting with one of these leans on the sentence before it.
+_DEPENDENT = re.compile(
+    r"^(?:this|these|that|those|it|its|they|their|such|however|but|so|also|then|otherwise"
+    r"|instead|here|there|in this case|in that case|as a result|for example)\b",
+    re.IGNORECASE,
+)
+_WORDS = re.compile(r"[a-z]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A sentence, heading or code block of a passage, by offsets into its text."""
+
+    start: int
+    end: int
+    kind: str  # "prose", "heading" or "code"
+    terms: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Stretch:
+    """A contiguous run of one passage's units, scored against the question."""
+
+    passage: int
+    first: int  # index of the first unit
+    last: int  # index of the last unit, inclusive
+    anchor: int  # the unit that matched the question best
+    score: float
+    text: str  # the excerpt as shown: markup removed, code fenced, no marker yet
+    quote: str  # the same stretch verbatim from the passage text
+
+
+def asks_how(question: str) -> bool:
+    """Return True when the question asks how to do something."""
+    return not HOW_WORDS.isdisjoint(_WORDS.findall(question.lower()))
+
+
+def units(text: str, headings: Sequence[str] = ()) -> list[Unit]:
+    """Cut passage text into prose sentences, heading lines and whole code blocks, in order."""
+    heads = {h.strip().casefold() for h in headings if h.strip()}
+    found: list[Unit] = []
+    pos = 0
+    for start, end in [*code_spans(text), (len(text), len(text))]:
+        found.extend(_prose_units(text, pos, start, heads))
+        if end > start:
+            found.append(Unit(start, end, "code", frozenset(key_terms(text[start:end]))))
+        pos = end
+    return found
+
+
+def _prose_units(text: str, lo: int, hi: int, heads: set[str]) -> list[Unit]:
+    """Return the sentences and headings of ``text[lo:hi]``."""
+    out: list[Unit] = []
+    segment = text[lo:hi]
+    for start, end in sentence_spans(segment):
+        piece = segment[start:end]
+        if is_rule(piece):
+            continue  # a reST underline belongs to the heading before it
+        following = segment[end:].lstrip("\n").split("\n", 1)[0]
+        heading = is_heading(piece, following) or piece.strip().casefold() in heads
+        kind = "heading" if heading else "prose"
+        out.append(Unit(lo + start, lo + end, kind, frozenset(key_terms(piece))))
+    return out
+
+
+def render(text: str, chosen: Sequence[Unit]) -> str:
+    """Return the units as an excerpt: prose made plain and unwrapped, code fenced, in order."""
+    parts: list[str] = []
+    previous: Unit | None = None
+    for unit in chosen:
+        raw = text[unit.start : unit.end]
+        if unit.kind == "code":
+            parts.append("\n\n" + fenced(raw) + "\n\n")
+        elif words := plain(raw):
+            gap = text[previous.end : unit.start] if previous else ""
+            after_code = previous is not None and previous.kind == "code"
+            joiner = "\n\n" if after_code or "\n\n" in gap or "\n" in words else " "
+            parts.append((joiner if parts else "") + words)
+        previous = unit
+    joined = "".join(parts).strip()
+    return re.sub(r"\n{3,}", "\n\n", joined).replace(" \n", "\n")
+
+
+def with_marker(text: str) -> str:
+    """Return the excerpt with its ``[1]`` after the last prose, before any trailing code."""
+    if text.endswith("```"):
+        head, sep, _ = text.rpartition("\n\n```")
+        fence_start = len(head) + len(sep) - 3 if sep else 0
+        body = text[:fence_start].rstrip()
+        if body and not body.endswith("```"):
+            return body + MARKER + "\n\n" + text[fence_start:]
+        return text + "\n" + MARKER.strip()
+    return text + MARKER
+
+
+class ExcerptPicker:
+    """Chooses the stretch of the top passages that answers a question, within a length."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        min_chars: int,
+        max_chars: int,
+        idf: Callable[[str], float] | None = None,
+    ) -> None:
+        """Remember the model and the excerpt length bounds."""
+        self.embedder = embedder
+        self.min_chars = min_chars
+        self.max_chars = max_chars
+        self.idf = idf
+
+    def pick(
+        self,
+        question: str,
+        question_vector: np.ndarray,
+        texts: Sequence[str],
+        headings: Sequence[Sequence[str]],
+        similarities: Sequence[float],
+    ) -> list[Stretch]:
+        """Return each passage's best stretch, best first; ``texts`` are ranked passage texts."""
+        terms = key_terms(question)
+
+        def coverage(found: frozenset[str]) -> float:
+            return term_coverage(terms, [found], self.idf)
+
+        cut = [units(t, h) for t, h in zip(texts[:PASSAGES_READ], headings, strict=False)]
+        anchors = self._anchors(cut, coverage)
+        if not anchors:
+            return []
+        vectors = self.embedder.encode(
+            [
+                " ".join(texts[p][cut[p][i].start : cut[p][i].end].split())[:ANCHOR_CHARS]
+                for p, i in anchors
+            ]
+        )
+        focus = vectors @ question_vector
+        how = asks_how(question)
+        best: dict[int, Stretch] = {}
+        for (p, i), sim in zip(anchors, focus, strict=True):
+            first, last = self._grow(texts[p], cut[p], i, how, frozenset(terms))
+            chosen = cut[p][first : last + 1]
+            found = frozenset().union(*(u.terms for u in chosen))
+            has_code = any(u.kind == "code" for u in chosen)
+            score = (
+                PASSAGE_WEIGHT * similarities[p]
+                + SENTENCE_WEIGHT * float(sim)
+                + COVERAGE_WEIGHT * coverage(found)
+                + CODE_WEIGHT * (how and has_code)
+                - RANK_WEIGHT * p
+            )
+            if p not in best or score > best[p].score:
+                best[p] = Stretch(
+                    passage=p,
+                    first=first,
+                    last=last,
+                    anchor=i,
+                    score=score,
+                    text=self._fit(render(texts[p], chosen)),
+                    quote=texts[p][chosen[0].start : chosen[-1].end],
+                )
+        return sorted(best.values(), key=lambda s: s.score, reverse=True)
+
+    def _anchors(
+        self, cut: Sequence[Sequence[Unit]], coverage: Callable[[frozenset[str]], float]
+    ) -> list[tuple[int, int]]:
+        """Return (passage, unit) of the sentences or code worth embedding, each passage's best."""
+        ranked: list[tuple[float, int, int]] = []
+        for p, found in enumerate(cut):
+            for i, unit in enumerate(found):
+                if unit.kind != "heading" and unit.end - unit.start >= MIN_SENTENCE_CHARS:
+                    ranked.append((coverage(unit.terms) - RANK_WEIGHT * p, p, i))
+        ranked.sort(key=lambda item: (-item[0], item[1], item[2]))
+        chosen: list[tuple[int, int]] = []
+        for _, p, i in ranked:  # every passage competes with at least its best sentence
+            if all(q != p for q, _ in chosen):
+                chosen.append((p, i))
+        for _, p, i in ranked:
+            if len(chosen) >= SENTENCES_EMBEDDED:
+                break
+            if (p, i) not in chosen:
+                chosen.append((p, i))
+        return chosen[:SENTENCES_EMBEDDED]
+
+    def _grow(
+        self,
+        text: str,
+        found: Sequence[Unit],
+        anchor: int,
+        how: bool,
+        wanted: frozenset[str],
+    ) -> tuple[int, int]:
+        """Return the first and last unit of the stretch grown around ``anchor``."""
+        first = last = anchor
+        sizes: dict[tuple[int, int], int] = {}
+
+        def size(a: int, b: int) -> int:
+            if (a, b) not in sizes:
+                sizes[a, b] = len(render(text, found[a : b + 1])) + len(MARKER)
+            return sizes[a, b]
+
+        def can_add(index: int, limit: int) -> bool:
+            if not 0 <= index < len(found) or found[index].kind == "heading":
+                return False
+            return size(min(first, index), max(last, index)) <= limit
+
+        # Code is explained by the prose before it; so is a sentence starting "This" or "However".
+        lean_back = found[anchor].kind == "code" or bool(
+            _DEPENDENT.match(text[found[anchor].start : found[anchor].end])
+        )
+        if lean_back and can_add(first - 1, self.max_chars):
+            first -= 1
+        # Context up to the minimum, but not much past it: a long neighbour would bury the answer.
+        soft = min(self.max_chars, round(self.min_chars * PROSE_SLACK))
+        while size(first, last) < self.min_chars:
+            if can_add(last + 1, soft):
+                last += 1
+            elif can_add(first - 1, soft):
+                first -= 1
+            else:
+                break
+        covered = frozenset().union(*(u.terms for u in found[first : last + 1]))
+        while ON_TOPIC:  # neighbours that bring more of the question's terms stay on topic
+            for index in (last + 1, first - 1):
+                new = (found[index].terms & wanted) - covered if 0 <= index < len(found) else ()
+                if new and can_add(index, self.max_chars):
+                    first, last = min(first, index), max(last, index)
+                    covered |= found[index].terms
+                    break
+            else:
+                break
+        if how and not any(u.kind == "code" for u in found[first : last + 1]):
+            code = next((j for j in range(last + 1, len(found)) if found[j].kind != "prose"), None)
+            if (
+                code is not None
+                and found[code].kind == "code"
+                and size(first, code) <= (self.max_chars)
+            ):
+                last = code
+        if (
+            _dangling(text, found, last)
+            and last + 1 < len(found)
+            and found[last + 1].kind == "code"
+            and size(first, last + 1) <= self.max_chars
+        ):
+            last += 1  # "as follows:" and what follows
+        while last > anchor and _dangling(text, found, last):
+            last -= 1  # a stretch ending "as follows:" without what follows promises too much
+        return first, last
+
+    def _fit(self, excerpt: str) -> str:
+        """Cut an excerpt that is still too long (one enormous sentence) at a word."""
+        limit = self.max_chars - len(MARKER)
+        if len(excerpt) <= limit:
+            return excerpt
+        cut = excerpt[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
+        return cut + "…"
+
+
+def _dangling(text: str, found: Sequence[Unit], last: int) -> bool:
+    """Return True when the stretch's last unit is prose announcing something left out."""
+    unit = found[last]
+    return unit.kind == "prose" and text[unit.start : unit.end].rstrip().endswith(":")

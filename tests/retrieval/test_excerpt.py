@@ -1,0 +1,212 @@
+"""Extractive answers are excerpts: one contiguous, plain stretch of one passage, with See also."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from retrieval.answer import ABSTAIN_TEXT, AnswerComposer
+from retrieval.embedding import Embedder
+from retrieval.grounding import strip_markers
+from retrieval.markup import plain
+from retrieval.settings import AnswerSettings, EmbeddingSettings
+from retrieval.types import Answer, Passage
+
+INTENTS = Passage(
+    text=(
+        "Privileged Intents\n\n"
+        "Some events carry private data, so Discord hides them unless the bot asks for them. "
+        "The message content intent is one of these privileged intents. "
+        "Without the message content intent, your bot receives messages with an empty content "
+        "field, so it cannot read what people type. "
+        "Turn it on in the Developer Portal under Bot, then request it in your code:\n\n"
+        "```python\n"
+        "intents = discord.Intents.default()\n"
+        "intents.message_content = True\n"
+        "client = discord.Client(intents=intents)\n"
+        "```\n\n"
+        "Members and presence are the other two privileged intents. "
+        "Bots in more than 100 servers need to be verified before Discord grants them."
+    ),
+    source="intents.md",
+    title="Gateway Intents",
+    score=0.62,
+    chunk_id="intents-2",
+    section="Intents › Privileged Intents",
+    url="https://docs.example.test/intents#privileged-intents",
+)
+EVENTS = Passage(
+    text=(
+        "on_message is called when a message is created and sent. "
+        "Your bot's own messages and private messages are sent through this event. "
+        "This can lead to cases of recursion, so check who sent the message first."
+    ),
+    source="events.md",
+    title="Event Reference",
+    score=0.55,
+    chunk_id="events-7",
+    section="Messages › on_message",
+    url="https://docs.example.test/events#on-message",
+)
+COMMANDS = Passage(
+    text=(
+        "Overriding the default on_message forbids any extra commands from running. "
+        "To fix this, add a bot.process_commands(message) line at the end of your on_message. "
+        "It is also possible to use a listener instead of overriding the event."
+    ),
+    source="faq.rst",
+    title="Frequently Asked Questions",
+    score=0.52,
+    chunk_id="faq-3",
+    section="Commands › Why does on_message make my commands stop working?",
+)
+MARKED_UP = Passage(
+    text=(
+        ".. image:: /images/bot_user.png\n"
+        "   :alt: How the Bot User options should look like for most people.\n\n"
+        "The **message content** intent lets a bot read the text of messages. "
+        "Enable it with :attr:`Intents.message_content` or see the "
+        "[intents guide](https://docs.example.test/intents) for details. "
+        "Bots that only use <b>slash commands</b> do not need it, since "
+        "``interaction.data`` carries the *options* the user typed. "
+        "![diagram](images/intents.png)\n"
+        "Requests from large bots are reviewed by Discord before the intent is granted."
+    ),
+    source="intro.rst",
+    title="Introduction",
+    score=0.58,
+    chunk_id="intro-1",
+    section="Intents",
+)
+WHY = "my bot can't read what people type in messages, why?"
+HOW = "how do i turn on the message content intent in my code?"
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    """Return the packaged embedding model, loaded once for the module."""
+    return Embedder(EmbeddingSettings())
+
+
+def compose(
+    embedder: Embedder, question: str, passages: list[Passage], **settings: object
+) -> Answer:
+    """Answer ``question`` from ``passages`` with abstention off, unless settings say otherwise."""
+    options: dict[str, object] = {"min_support": -1.0, "min_score": -1.0, **settings}
+    composer = AnswerComposer(embedder, AnswerSettings.model_validate(options))
+    return composer.compose(question, embedder.encode([question])[0], passages)
+
+
+def words(text: str) -> str:
+    """Return text with whitespace collapsed, to compare excerpts with their source."""
+    return " ".join(text.split())
+
+
+def test_excerpt_is_one_contiguous_stretch_of_one_passage(embedder: Embedder) -> None:
+    """The answer quotes consecutive sentences of one passage, cited once as [1]."""
+    answer = compose(embedder, WHY, [EVENTS, INTENTS, COMMANDS])
+    assert not answer.abstained
+    assert [c.number for c in answer.citations] == [1]
+    assert re.findall(r"\[\d+\]", answer.text) == ["[1]"]
+    cited = answer.citations[0]
+    assert cited.chunk_id == INTENTS.chunk_id
+    assert cited.quote in INTENTS.text  # verbatim and contiguous
+    assert words(strip_markers(answer.text)) in words(INTENTS.text)
+    assert "empty content field, so it cannot read what people type" in answer.text
+
+
+def test_excerpt_is_headed_by_its_section_and_link(embedder: Embedder) -> None:
+    """The citation carries the title, the section path and the section's link."""
+    cited = compose(embedder, WHY, [INTENTS, EVENTS]).citations[0]
+    assert (cited.title, cited.section) == ("Gateway Intents", "Intents › Privileged Intents")
+    assert cited.url == "https://docs.example.test/intents#privileged-intents"
+
+
+def test_how_question_gets_the_code_block_that_shows_how(embedder: Embedder) -> None:
+    """A how-question's excerpt includes the whole code block, fenced."""
+    answer = compose(embedder, HOW, [INTENTS, EVENTS])
+    assert "```python\nintents = discord.Intents.default()\n" in answer.text
+    assert "client = discord.Client(intents=intents)\n```" in answer.text
+    assert "[1]" in answer.text.split("```")[0]  # the marker cites the prose, not the code
+
+
+def test_excerpt_respects_the_configured_lengths(embedder: Embedder) -> None:
+    """The excerpt grows to the minimum with neighbouring sentences and stays under the maximum."""
+    short = compose(embedder, WHY, [INTENTS], excerpt_min_chars=0, excerpt_max_chars=200)
+    assert len(short.text) <= 200
+    assert "cannot read what people type" in short.text
+    long = compose(embedder, WHY, [INTENTS], excerpt_min_chars=400, excerpt_max_chars=900)
+    assert 400 <= len(long.text) <= 900
+    assert len(long.text) > len(short.text)
+
+
+def test_one_long_sentence_is_cut_to_the_maximum(embedder: Embedder) -> None:
+    """A sentence longer than the maximum is cut at a word and marked as cut."""
+    wall = Passage(
+        text="The message content intent " + "is needed to read messages and " * 40 + "more.",
+        source="wall.txt",
+        title="Wall",
+        score=0.6,
+        chunk_id="wall-0",
+    )
+    answer = compose(embedder, WHY, [wall], excerpt_max_chars=300)
+    assert len(answer.text) <= 300
+    assert answer.text.endswith("… [1]")
+
+
+def test_sentences_from_different_documents_are_never_joined(embedder: Embedder) -> None:
+    """Whatever is asked, the answer's text comes from the cited passage alone."""
+    for question in (WHY, HOW, "what does bot.process_commands do in on_message?"):
+        answer = compose(embedder, question, [EVENTS, COMMANDS, INTENTS])
+        source = next(
+            p for p in (EVENTS, COMMANDS, INTENTS) if p.chunk_id == answer.citations[0].chunk_id
+        )
+        assert words(strip_markers(answer.text).replace("```python", "").replace("```", "")) in (
+            words(source.text.replace("```python", "").replace("```", ""))
+        )
+
+
+def test_see_also_lists_the_other_useful_sections(embedder: Embedder) -> None:
+    """Other close sections are listed as references under the answer, not quoted in it."""
+    answer = compose(
+        embedder,
+        "why do my commands stop working after I add on_message?",
+        [COMMANDS, EVENTS, INTENTS],
+    )
+    assert answer.citations[0].chunk_id == COMMANDS.chunk_id
+    listed = [(r.source, r.section) for r in answer.see_also]
+    assert ("events.md", "Messages › on_message") in listed
+    assert all(r.chunk_id != COMMANDS.chunk_id for r in answer.see_also)
+    assert "recursion" not in answer.text
+
+
+def test_markup_never_reaches_the_answer(embedder: Embedder) -> None:
+    """reST roles, Markdown emphasis and links, HTML tags, :alt: and image lines are removed."""
+    answer = compose(
+        embedder, "what is the message content intent for?", [MARKED_UP], excerpt_min_chars=600
+    )
+    text = answer.text
+    for syntax in (":alt:", ".. image", "**", "``", ":attr:", "](", "<b>", "![", "*options*"):
+        assert syntax not in text
+    assert "The message content intent lets a bot read the text of messages." in text
+    assert "Intents.message_content" in text and "intents guide" in text
+    assert "interaction.data carries the options the user typed" in text
+    assert answer.citations[0].quote in MARKED_UP.text  # the quote stays verbatim
+
+
+def test_plain_keeps_identifiers_and_code_as_written() -> None:
+    """Stripping emphasis never eats the underscores or stars of names and code."""
+    text = plain(
+        "Call `*args` or my_func_name with _private and 2 * 3 * 4, see `docs <https://x>`_."
+    )
+    assert text == "Call *args or my_func_name with _private and 2 * 3 * 4, see docs."
+
+
+def test_abstention_is_unchanged(embedder: Embedder) -> None:
+    """Passages that do not cover the question still give the "not in the documents" answer."""
+    composer = AnswerComposer(embedder, AnswerSettings())
+    question = "What is the boiling point of tungsten?"
+    answer = composer.compose(question, embedder.encode([question])[0], [EVENTS, COMMANDS])
+    assert answer.abstained and answer.text == ABSTAIN_TEXT and answer.citations == []
+    assert answer.see_also == []

@@ -1,0 +1,128 @@
+"""Incremental ingest: what is added, updated, relabelled and removed, and what is refused."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from retrieval import EmbeddingMismatchError, KnowledgeBase, SeedsNotFoundError
+from retrieval.chunking import Chunk
+from retrieval.embedding import resolve_model
+from retrieval.ingest import _sort_out
+from retrieval.store import DocumentRecord
+from tests.conftest import SEED_SOURCE
+
+
+def test_incremental_ingest_adds_changes_and_removes(seeds_copy: Path, tmp_path: Path) -> None:
+    kb = KnowledgeBase(seeds_dir=seeds_copy, persist_dir=tmp_path / "chroma")
+    first = kb.ingest()
+    assert (first.added, first.updated, first.unchanged, first.removed) == (1, 0, 0, 0)
+    assert first.chunks_total == first.chunks_added > 0
+    ids_before = {s.source: s.content_hash for s in kb.sources()}
+
+    again = kb.ingest()
+    assert (again.added, again.updated, again.unchanged, again.removed) == (0, 0, 1, 0)
+    assert again.chunks_added == again.chunks_removed == 0
+    assert {s.source: s.content_hash for s in kb.sources()} == ids_before
+
+    (seeds_copy / "launch.md").write_text(
+        "# Rocket launch\n\nThe Artemis rocket launch is scheduled for March 12 at dawn.\n"
+    )
+    added = kb.ingest()
+    assert (added.added, added.unchanged) == (1, 1)
+    answer = kb.ask("When is the Artemis rocket launch?")
+    assert "March 12" in answer.text
+    assert answer.citations[0].source == "launch.md"
+
+    (seeds_copy / "launch.md").write_text(
+        "# Rocket launch\n\nThe Artemis rocket launch was moved to April 30 at dawn.\n"
+    )
+    changed = kb.ingest()
+    assert (changed.updated, changed.unchanged) == (1, 1)
+    assert changed.chunks_removed >= 1
+    answer = kb.ask("When is the Artemis rocket launch?")
+    assert "April 30" in answer.text
+    assert all("March 12" not in p.text for p in kb.search("Artemis launch date", k=10))
+
+    (seeds_copy / "launch.md").unlink()
+    removed = kb.ingest()
+    assert removed.removed == 1
+    assert [s.source for s in kb.sources()] == [SEED_SOURCE]
+    assert kb.store.count() == first.chunks_total
+
+
+def test_bad_files_do_not_stop_the_good_ones(seeds_copy: Path, tmp_path: Path) -> None:
+    (seeds_copy / "empty.txt").write_bytes(b"")
+    (seeds_copy / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
+    (seeds_copy / "notes.docx").write_bytes(b"PK")
+    kb = KnowledgeBase(seeds_dir=seeds_copy, persist_dir=tmp_path / "chroma")
+    report = kb.ingest()
+    assert report.added == 1
+    assert report.skipped == 3
+    assert len(report.warnings) == 3
+    assert not kb.ask("When will Petro meet Trump?").abstained
+
+
+def test_missing_seeds_folder_leaves_the_index_alone(seeds_copy: Path, tmp_path: Path) -> None:
+    kb = KnowledgeBase(seeds_dir=seeds_copy, persist_dir=tmp_path / "chroma")
+    total = kb.ingest().chunks_total
+    shutil.rmtree(seeds_copy)
+    with pytest.raises(SeedsNotFoundError, match="does not exist"):
+        kb.ingest()
+    assert kb.store.count() == total
+
+
+def test_opening_with_another_model_says_to_reingest(seeds_copy: Path, tmp_path: Path) -> None:
+    KnowledgeBase(seeds_dir=seeds_copy, persist_dir=tmp_path / "chroma").ingest()
+    other = KnowledgeBase(
+        seeds_dir=seeds_copy,
+        persist_dir=tmp_path / "chroma",
+        model=resolve_model("all-MiniLM-L6-v2"),  # same weights under another name
+    )
+    with pytest.raises(EmbeddingMismatchError, match="re-ingest"):
+        other.sources()
+    report = other.ingest(rebuild=True)
+    assert report.added == 1
+    assert other.sources()[0].source == SEED_SOURCE
+
+
+def chunk(**changes: object) -> Chunk:
+    """Return a hand-made chunk, with ``changes`` to its fields."""
+    fields: dict[str, object] = {
+        "chunk_id": "c1",
+        "text": "Privileged intents need approval.",
+        "source": "intents.md",
+        "title": "Intents",
+        "chunk": 0,
+        "start": 0,
+        "end": 33,
+        "content_hash": "h",
+    }
+    return Chunk(**(fields | changes))  # type: ignore[arg-type]
+
+
+def test_stored_chunks_keep_their_vector_unless_their_embedded_text_changed() -> None:
+    plain, linked = chunk(), chunk(url="https://example.org/intents")
+    assert _sort_out([plain], {}) == ([plain], [])  # new: embedded
+    assert _sort_out([plain], {"c1": plain}) == ([], [])  # unchanged: nothing to write
+    assert _sort_out([linked], {"c1": plain}) == ([], [linked])  # a new link: relabelled
+    assert _sort_out([plain], {"c1": linked}) == ([plain], [])  # a key cannot be removed
+    renamed = chunk(title="Gateway intents")
+    assert _sort_out([renamed], {"c1": plain}) == ([renamed], [])  # the title is embedded
+
+
+def test_an_outdated_record_of_an_unchanged_document_is_rewritten_without_embedding(
+    seeds_copy: Path, tmp_path: Path
+) -> None:
+    kb = KnowledgeBase(seeds_dir=seeds_copy, persist_dir=tmp_path / "chroma")
+    kb.ingest()
+    (record,) = kb.store.documents().values()
+    kb.store.register(
+        [DocumentRecord(record.source, record.content_hash, record.chunk_ids, "Old title")]
+    )
+    report = kb.ingest()
+    assert (report.unchanged, report.chunks_added, report.chunks_removed) == (1, 0, 0)
+    assert kb.store.documents() == {record.source: record}
+    assert kb.sources()[0].title == record.title

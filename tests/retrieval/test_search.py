@@ -1,0 +1,103 @@
+"""Hybrid search: passages with their metadata, fusion, and the keyword index kept in step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrieval import KnowledgeBase
+from retrieval.search import to_passage
+from retrieval.store import stored_chunk
+from tests.conftest import SEED_SOURCE
+
+
+def test_search_returns_passages_with_metadata(seed_kb: KnowledgeBase) -> None:
+    passages = seed_kb.search("When will Petro meet Trump?", k=3)
+    assert 1 <= len(passages) <= 3
+    top = passages[0]
+    assert top.source == SEED_SOURCE
+    assert "February 3" in top.text
+    assert top.score > 0.4
+    assert len(top.chunk_id) == 32
+    assert [p.rank_score for p in passages] == sorted(
+        (p.rank_score for p in passages), reverse=True
+    )
+    assert seed_kb.passages([top.chunk_id])[0].text == top.text
+
+
+def test_ingest_rebuilds_the_keyword_index_of_a_process_that_answers(
+    seeds_copy: Path, tmp_path: Path
+) -> None:
+    kb = KnowledgeBase(seeds_dir=seeds_copy, persist_dir=tmp_path / "chroma")
+    kb.ingest()
+    assert kb._searcher is None  # a process that only ingests builds no keyword index
+    kb.search("When will Petro meet Trump?")
+    searcher = kb.searcher
+    (seeds_copy / "launch.md").write_text("# Launch\n\nThe zeppelin launch is on March 12.\n")
+    kb.ingest()
+    index = searcher._index
+    assert index is not None
+    assert any("zeppelin" in c.text for c in index.chunks)
+    kb.search("zeppelin launch")
+    assert searcher._index is index  # the question reused it instead of building another
+
+
+def test_reciprocal_rank_fusion_is_a_working_alternative(
+    seeds_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import retrieval.search
+
+    calls: list[int] = []
+    real = retrieval.search.rrf_fuse
+    monkeypatch.setattr(
+        retrieval.search, "rrf_fuse", lambda *a, **kw: calls.append(1) or real(*a, **kw)
+    )
+    kb = KnowledgeBase(
+        seeds_dir=seeds_copy, persist_dir=tmp_path / "chroma", fusion="rrf", bm25_weight=1.0
+    )
+    kb.ingest()
+    passages = kb.search("When will Petro meet Trump?", k=3)
+    assert calls, "rrf fusion was not used"
+    assert "February 3" in passages[0].text
+    assert passages[0].rank_score > passages[-1].rank_score
+    assert "February 3" in kb.ask("When will Petro meet Trump?").text
+
+
+def test_a_search_reads_the_index_version_once_and_counts_nothing(
+    seed_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_kb.search("When will Petro meet Trump?")  # builds the keyword index
+    registry, chunks = seed_kb.store.documents_registry, seed_kb.store.chunks
+    calls: list[str] = []
+    version, count = registry.version, chunks.count
+    monkeypatch.setattr(registry, "version", lambda: calls.append("version") or version())
+    monkeypatch.setattr(chunks, "count", lambda: calls.append("count") or count())
+    passages = seed_kb.search("What did Trump threaten?")
+    assert passages
+    assert calls == ["version"]
+
+
+def test_a_passage_carries_the_stored_chunk_fields() -> None:
+    meta = {
+        "source": "guide/intents.md",
+        "title": "Gateway",
+        "chunk": 2,
+        "start": 40,
+        "end": 90,
+        "content_hash": "h",
+        "url": "https://example.org/gateway#privileged-intents",
+        "section": "Intents › Privileged Intents",
+        "anchor": "privileged-intents",
+    }
+    passage = to_passage(stored_chunk("c1", "Privileged intents need approval.", meta), 0.7, 0.9)
+    assert (passage.source, passage.title, passage.chunk, passage.start, passage.end) == (
+        "guide/intents.md",
+        "Gateway",
+        2,
+        40,
+        90,
+    )
+    assert passage.url == "https://example.org/gateway#privileged-intents"
+    assert passage.section == "Intents › Privileged Intents"
+    assert (passage.chunk_id, passage.score, passage.rank_score) == ("c1", 0.7, 0.9)
