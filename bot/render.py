@@ -24,6 +24,7 @@ from retrieval import (
     SourceInfo,
     StoreUnavailableError,
 )
+from retrieval.questions import topics_hint
 from retrieval.text import ANSWER_SENTENCE_END, MARKER
 
 CONTENT_LIMIT = 2000  # characters in a message's content
@@ -297,10 +298,12 @@ def render_sources(sources: Sequence[SourceInfo]) -> list[Reply]:
     return pack_embeds(embeds)
 
 
-def render_help(mention: str) -> Reply:
-    """Return the /help message."""
+def render_help(mention: str, topics: Sequence[str] = ()) -> Reply:
+    """Return the /help message; ``topics`` (titles of indexed documents) suggest what to ask."""
+    hint = topics_hint(topics)
     text = (
-        f"Ask me about the indexed documents and I answer with numbered sources.\n\n"
+        f"Ask me about the indexed documents and I answer with numbered sources."
+        f"{' ' + hint if hint else ''}\n\n"
         f"**/ask** `question` — answer here; only you see the thinking, everyone sees the answer.\n"
         f"**{mention} your question** — answer in a new thread; keep asking there, "
         f"or reply to an answer, for follow-ups such as “and when did that happen?”.\n"

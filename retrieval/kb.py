@@ -10,10 +10,12 @@ from typing import Any, Literal
 
 import numpy as np
 
+from retrieval.abstain import not_mentioned
 from retrieval.answer import AnswerComposer
 from retrieval.embedding import Embedder
+from retrieval.errors import RetrievalError
 from retrieval.ingest import Progress, ingest
-from retrieval.questions import clean_history, clean_question, resolve_follow_up
+from retrieval.questions import clean_history, clean_question, resolve_follow_up, without_noise
 from retrieval.retriever import KnowledgeBaseRetriever
 from retrieval.search import HybridSearcher, to_passage
 from retrieval.settings import Secrets, Settings, load_settings, with_overrides
@@ -21,6 +23,7 @@ from retrieval.store import VectorStore
 from retrieval.types import Answer, IngestReport, Passage, SourceInfo
 
 Mode = Literal["extractive", "llm"]
+TOPICS_SHOWN = 3  # document titles named when suggesting what to ask about
 PROGRESS_DELAY_S = 2.0  # the ingest progress bar appears only on runs longer than this
 
 
@@ -125,8 +128,8 @@ class KnowledgeBase:
         >>> [p.source for p in kb.search("When will Petro meet Trump?", k=1)]
         ['petro-trump-white-house-meeting.txt']
         """
-        text = clean_question(question, self.settings.answer.max_question_chars)
-        return self._search(text, k or self.settings.retrieval.top_k)
+        text = clean_question(question, self.settings.answer.max_question_chars, self.topics)
+        return self._search(without_noise(text), k or self.settings.retrieval.top_k)
 
     def _search(self, text: str, k: int, vector: np.ndarray | None = None) -> list[Passage]:
         """Search a cleaned question, dense and keyword results from one version of the index."""
@@ -161,7 +164,7 @@ class KnowledgeBase:
     ) -> Iterator[str | Answer]:
         """Yield text as it is generated (llm mode only), then the final checked Answer."""
         mode = mode or self.settings.answer.mode
-        text = clean_question(question, self.settings.answer.max_question_chars)
+        text = clean_question(question, self.settings.answer.max_question_chars, self.topics)
         recent = clean_history(history, self.settings.answer.max_question_chars)
         api_key = Secrets().llm_api_key if mode == "llm" else None
         if mode == "llm" and recent:
@@ -169,10 +172,11 @@ class KnowledgeBase:
 
             searched = condense_question(recent, text, self.settings.llm, api_key)
         else:
-            searched = resolve_follow_up(text, recent)
+            searched = resolve_follow_up(without_noise(text), recent)
         vector = self.embedder.encode([searched])[0]
         passages = self._search(searched, self.settings.retrieval.top_k, vector)
         answer = self._composer.compose(text, vector, passages, searched, self.searcher.idf)
+        answer = not_mentioned(answer, self.searcher.doc_freq, self.settings.answer.suggestions)
         if mode != "llm" or (answer.abstained and not passages):
             yield answer
             return
@@ -193,6 +197,18 @@ class KnowledgeBase:
             )
             for source, record in sorted(documents.items())
         ]
+
+    def topics(self, count: int = TOPICS_SHOWN) -> list[str]:
+        """Return the titles of the largest indexed documents, to suggest what to ask about.
+
+        An unreadable store gives no topics rather than an error: they only word a hint.
+        """
+        try:
+            sources = self.sources()
+        except RetrievalError:
+            return []
+        largest = sorted(sources, key=lambda s: (-s.chunks, s.source))
+        return list(dict.fromkeys(s.title for s in largest if s.title.strip()))[:count]
 
     def passages(self, chunk_ids: Sequence[str]) -> list[Passage]:
         """Return the full passages with these chunk ids, in the order asked."""

@@ -26,7 +26,7 @@ import numpy as np
 from bm25s.tokenization import Tokenizer
 
 from retrieval.store import StoredChunk
-from retrieval.text import STOPWORDS, key_terms, sentence_spans, stemmer, term_coverage
+from retrieval.text import index_terms, key_terms, sentence_spans, term_coverage
 
 SENTENCE_CACHE = 50_000  # chunks whose sentence terms are kept between searches
 # bm25s.BM25's defaults (the Lucene variant); the delta is scored with the same formula.
@@ -69,7 +69,9 @@ class KeywordIndex:
 
     def __init__(self, chunks: Sequence[StoredChunk]) -> None:
         """Tokenise and index the chunks: a full build."""
-        self._tokenizer = Tokenizer(stopwords=list(STOPWORDS), stemmer=stemmer().stemWord)
+        # Documents and questions are split by the same function, which also drops stopwords and
+        # stems: identifiers stay whole and in parts, and their case tells where the parts are.
+        self._tokenizer = Tokenizer(lower=False, splitter=index_terms, stopwords=None)
         listed = list(chunks)
         tokens = self._tokenizer.tokenize(
             [indexed_text(c) for c in listed],
@@ -163,12 +165,15 @@ class KeywordIndex:
         A term the corpus never uses weighs as much as its rarest one: in a small corpus many
         ordinary words are unseen, and they should not outweigh the words that matter.
         """
-        token = self._tokenizer.get_vocab_dict().get(term)
-        df = 0
-        if token is not None:
-            df = self._base.doc_freq.get(token, 0) + self._df_change.get(token, 0)
-        n, df = len(self), max(df, 1)
+        n, df = len(self), max(self.doc_freq(term), 1)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def doc_freq(self, term: str) -> int:
+        """Return how many live chunks hold a term (as :func:`retrieval.text.index_terms` gives)."""
+        token = self._tokenizer.get_vocab_dict().get(term)
+        if token is None:
+            return 0
+        return self._base.doc_freq.get(token, 0) + self._df_change.get(token, 0)
 
     def sentence_terms(self, chunk: StoredChunk) -> list[frozenset[str]]:
         """Return the key terms of each sentence of a chunk, cached by chunk id."""

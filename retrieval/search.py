@@ -154,6 +154,11 @@ class HybridSearcher:
         index = self._index
         return index.idf(term) if index is not None else 1.0
 
+    def doc_freq(self, term: str) -> int | None:
+        """Return how many chunks of the last keyword index hold a term (None before one)."""
+        index = self._index
+        return index.doc_freq(term) if index is not None else None
+
     def search(self, question: str, k: int, vector: np.ndarray | None = None) -> list[Passage]:
         """Return the ``k`` best passages for ``question``, fused from dense and BM25 results.
 

@@ -86,7 +86,7 @@ class Admin(commands.Cog):
     async def help(self, interaction: discord.Interaction[QABot]) -> None:
         """Explain the commands, ephemerally."""
         mention = self.bot.user.mention if self.bot.user else "@bot"
-        reply = render.render_help(mention)
+        reply = render.render_help(mention, await self.bot.run_blocking(self.bot.kb.topics))
         await interaction.response.send_message(
             embeds=reply.embeds, ephemeral=True, allowed_mentions=render.NO_MENTIONS
         )

@@ -328,7 +328,7 @@ class Ask(commands.Cog):
     # --- slash command --------------------------------------------------------------------
 
     @app_commands.command(name="ask", description="Ask a question about the documents.")
-    @app_commands.describe(question="Your question, for example: When will Petro meet Trump?")
+    @app_commands.describe(question="Your question about the documents, in your own words")
     async def ask(self, interaction: discord.Interaction[QABot], question: str) -> None:
         """Answer a question: defer with "thinking" at once, then send the answer."""
         started = time.perf_counter()

@@ -4,6 +4,7 @@ from retrieval.text import (
     answer_sentences,
     cited_numbers,
     claim_terms,
+    index_terms,
     key_terms,
     sentence_spans,
     strip_markers,
@@ -36,6 +37,29 @@ def test_a_hard_wrapped_line_does_not_end_a_sentence() -> None:
 def test_key_terms_are_stemmed_content_words_without_question_words_or_repeats() -> None:
     question = "What did the Normans give their name to? Normans named Normandy"
     assert key_terms(question) == ["norman", "give", "name", "normandi"]
+
+
+def test_identifiers_are_terms_whole_and_in_parts() -> None:
+    assert index_terms("Client.wait_for") == ["client.wait_for", "client", "wait_for", "wait"]
+    assert index_terms("on_message") == ["on_message", "messag"]
+    assert index_terms("CHROMA_SERVER_AUTHN_PROVIDER")[0] == "chroma_server_authn_provider"
+    assert index_terms("BaseModel HTTPServer") == [
+        "basemodel",
+        "base",
+        "model",
+        "httpserver",
+        "http",
+        "server",
+    ]
+    # The parts meet the words of ordinary prose, stemmed the same way.
+    assert set(index_terms("model_validate")) >= set(key_terms("validate the model"))
+
+
+def test_chat_filler_is_no_term() -> None:
+    assert key_terms("hey guys lol pls help, thanks in advance?? my config is ignored") == [
+        "config",
+        "ignor",
+    ]
 
 
 def test_claim_terms_meet_across_word_forms() -> None:

@@ -86,6 +86,8 @@ async def test_sources_and_help(harness: Harness) -> None:
     await d.wait_for(lambda: helped.callbacks)
     data = helped.callbacks[0]["body"]["data"]
     assert data["flags"] & 64 and "/ask" in data["embeds"][0]["description"]
+    assert "You could ask about " in data["embeds"][0]["description"]  # the indexed titles
+    assert "Colombian President Petro to meet Trump" in data["embeds"][0]["description"]
 
 
 class BrokenFolder:

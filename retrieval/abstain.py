@@ -1,0 +1,92 @@
+"""Declining a question about a name the documents never use.
+
+The composer declines when the passages support a question too little (``answer.min_support``).
+
+A question about a made-up method or parameter (``Flask.run_forever``, ``Field(encrypt=True)``)
+finds passages about the real neighbours, well enough to pass the support threshold; what gives
+it away is that the identifier it asks about appears in no chunk at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+from retrieval.answer import abstain
+from retrieval.text import index_terms
+from retrieval.types import Answer
+
+NAMES_SHOWN = 3  # unknown names quoted in a decline
+DocFreq = Callable[[str], "int | None"]  # chunks holding an index term; None when not known
+# Names written as code: dotted (Client.wait_for), snake_case, CamelCase or camelCase, keyword
+# arguments (strict=True), decorators (@app.cron) and calls (model_diff(...)).
+_CODE = re.compile(
+    r"@?\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+"
+    r"|\b\w*[A-Za-z0-9]_\w+"
+    r"|\b[A-Z][a-z0-9]+[A-Z]\w*"
+    r"|\b[a-z][a-z0-9]*[A-Z]\w*"
+    r"|@\w+"
+    r"|\b\w+(?=\s?=[^=])"
+    r"|\b\w+(?=\()"
+)
+# A question quoting an error names what the asker's program or another library wrote
+# (KeyError, numpy.ndarray, their own Order class): unknown names there are no sign of a trap.
+_ERROR_NAME = re.compile(r"\b\w+(?:Error|Exception|Warning)\b")
+# File names are the asker's own (myproject/views.py), not the documented API.
+_FILE_SUFFIX = re.compile(
+    r"(?i)\.(py|pyi|html?|txt|md|rst|json|ya?ml|toml|ini|cfg|env|js|ts|css|csv|log|sh)$"
+)
+
+
+def code_names(question: str) -> list[str]:
+    """Return the names in the question written as code, without repeats or file names.
+
+    >>> code_names("does Field(encrypt=True) work with @cached_validator or model.to_dict()?")
+    ['Field', 'encrypt', '@cached_validator', 'model.to_dict']
+    """
+    names: dict[str, None] = {}
+    for match in _CODE.finditer(question):
+        name = match.group()
+        if not _FILE_SUFFIX.search(name) and len(name.strip("@_")) > 1:
+            names.setdefault(name, None)
+    return list(names)
+
+
+def unknown_names(question: str, doc_freq: DocFreq) -> list[str]:
+    """Return the code names of the question that appear in no indexed chunk.
+
+    A dotted name is judged by its last part, the attribute asked about: in ``Order.model_rebuild``
+    the class is the asker's own. A question that quotes an error is not judged at all.
+    """
+    if _ERROR_NAME.search(question):
+        return []
+    unknown = []
+    for name in code_names(question):
+        bare = name.lstrip("@")
+        terms = index_terms(bare.rsplit(".", 1)[-1])
+        if terms and doc_freq(terms[0]) == 0:
+            unknown.append(bare)
+    return unknown
+
+
+def not_mentioned(answer: Answer, doc_freq: DocFreq, suggestions: int) -> Answer:
+    """Return the answer, or a decline that names the code the documents never mention.
+
+    An answer to a question about a made-up name would be about something else; the decline
+    says what is missing and lists the closest documents instead.
+    """
+    names = unknown_names(answer.searched_question or answer.question, doc_freq)
+    if not names:
+        return answer
+    declined = abstain(
+        answer.question, answer.passages, suggestions, answer.searched_question or answer.question
+    )
+    listed = ", ".join(f"`{n}`" for n in names[:NAMES_SHOWN])
+    return replace(
+        declined,
+        text=f"The documents don't mention {listed}.",
+        support=answer.support,
+        coverage=answer.coverage,
+        mode=answer.mode,
+    )
