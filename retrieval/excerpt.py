@@ -32,6 +32,7 @@ RANK_WEIGHT = 0.03  # small preference for higher-ranked passages
 PROSE_SLACK = 1.5  # growing to the minimum stops at this multiple of it (code may go further)
 ON_TOPIC = False  # then neighbours that bring more of the question's terms are added
 SEE_ALSO_MARGIN = 0.15  # other passages scoring within this of the best are listed as "See also"
+HEADING_WORDS = 10  # a line of its own with more words than this is prose, not a heading
 MARKER = " [1]"  # an excerpt quotes one passage: its one citation
 
 # Words that ask for a procedure (and so for code, when the documents have it).
@@ -95,10 +96,27 @@ def _prose_units(text: str, lo: int, hi: int, heads: set[str]) -> list[Unit]:
         if is_rule(piece):
             continue  # a reST underline belongs to the heading before it
         following = segment[end:].lstrip("\n").split("\n", 1)[0]
-        heading = is_heading(piece, following) or piece.strip().casefold() in heads
+        alone = text[: lo + start].endswith(("\n\n", "\n")) or lo + start == 0
+        alone = alone and (segment[end:].startswith("\n") or end == len(segment))
+        heading = (
+            is_heading(piece, following)
+            or piece.strip().casefold() in heads
+            or (alone and _looks_like_heading(piece))
+        )
         kind = "heading" if heading else "prose"
         out.append(Unit(lo + start, lo + end, kind, frozenset(key_terms(piece))))
     return out
+
+
+def _looks_like_heading(line: str) -> bool:
+    """Return True for a short line of its own without end punctuation: a loader's heading."""
+    words = line.split()
+    return (
+        0 < len(words) <= HEADING_WORDS
+        and line[:1].isupper()
+        and not line.rstrip().endswith((".", ":", ";", ",", "?", "!", ")"))
+        and bool(key_terms(line))  # "The" before a code block is the start of a sentence
+    )
 
 
 def render(text: str, chosen: Sequence[Unit]) -> str:
