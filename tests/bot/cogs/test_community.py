@@ -151,6 +151,18 @@ async def test_a_reply_to_a_question_in_a_channel_is_saved_with_that_question(
     assert meta["title"] == "Where do bot tokens come from?"
 
 
+async def test_in_a_thread_whose_question_has_no_text_the_thread_name_is_the_question(
+    curated: Harness, community_kb: KnowledgeBase
+) -> None:
+    d = curated.double  # without the message-content intent, Discord sends the starter empty
+    starter = await d.user_message(d.channel_id, "")
+    thread_id = await d.user_thread(starter, "Intent for reading messages?")
+    reply = await d.user_message(thread_id, "The Message Content Intent.", author="bob")
+    assert "“Intent for reading messages?”" in await save(d, reply)
+    meta, _ = front_matter(community_folder(community_kb) / f"{reply['id']}.md")
+    assert meta["title"] == "Intent for reading messages?" and meta["asked_by"] == ""
+
+
 async def test_forget_of_an_unknown_or_unreadable_message(curated: Harness) -> None:
     d = curated.double
     unknown = await d.slash("forget", {"message": "1181234567890123456"}, user="mod")
