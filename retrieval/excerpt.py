@@ -18,7 +18,7 @@ import numpy as np
 
 from retrieval.embedding import Embedder
 from retrieval.markup import code_spans, fenced, is_heading, is_rule, plain
-from retrieval.text import key_terms, sentence_spans, term_coverage
+from retrieval.text import key_terms, sentence_spans, term_coverage, words
 
 PASSAGES_READ = 4  # top passages whose stretches compete; the rest are rarely the answer
 SENTENCES_EMBEDDED = 8  # sentences (best by shared key terms) scored by the model; bounds latency
@@ -43,7 +43,6 @@ _DEPENDENT = re.compile(
     r"|instead|here|there|in this case|in that case|as a result|for example)\b",
     re.IGNORECASE,
 )
-_WORDS = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +70,7 @@ class Stretch:
 
 def asks_how(question: str) -> bool:
     """Return True when the question asks how to do something."""
-    return not HOW_WORDS.isdisjoint(_WORDS.findall(question.lower()))
+    return not HOW_WORDS.isdisjoint(words(question.lower()))
 
 
 def units(text: str, headings: Sequence[str] = ()) -> list[Unit]:
@@ -110,9 +109,9 @@ def _prose_units(text: str, lo: int, hi: int, heads: set[str]) -> list[Unit]:
 
 def _looks_like_heading(line: str) -> bool:
     """Return True for a short line of its own without end punctuation: a loader's heading."""
-    words = line.split()
+    tokens = line.split()
     return (
-        0 < len(words) <= HEADING_WORDS
+        0 < len(tokens) <= HEADING_WORDS
         and line[:1].isupper()
         and not line.rstrip().endswith((".", ":", ";", ",", "?", "!", ")"))
         and bool(key_terms(line))  # "The" before a code block is the start of a sentence
