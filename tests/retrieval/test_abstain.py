@@ -59,3 +59,8 @@ def test_a_documented_option_is_still_answered(kb: KnowledgeBase) -> None:
     answer = kb.ask("how do i raise max_retries on a task?")
     assert not answer.abstained
     assert answer.citations[0].source == "docs/guide/workers.md"
+
+
+def test_a_name_no_document_uses_is_unknown_but_a_sentence_start_is_not() -> None:
+    assert unknown_names("When did the Huguenots reach Dover?", doc_freq) == ["Huguenots", "Dover"]
+    assert unknown_names("Validators run when? And Task too", lambda t: 0) == []
