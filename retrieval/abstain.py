@@ -35,6 +35,8 @@ _CODE = re.compile(
 # (KeyError, numpy.ndarray, their own Order class): unknown names there are no sign of a trap.
 _ERROR_NAME = re.compile(r"\b\w+(?:Error|Exception|Warning)\b")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]\w+")
+_LITERALS = frozenset({"True", "False", "None"})  # Python's constants, no names
+_CODE_NEXT = frozenset({".", "(", "_", "@"})  # a capital next to these is part of code
 _SENTENCE_START = ".?!:;\"'(“‘"  # a capital after these starts a sentence, not a name
 # File names are the asker's own (myproject/views.py), not the documented API.
 _FILE_SUFFIX = re.compile(
@@ -65,6 +67,11 @@ def proper_names(question: str) -> list[str]:
     names: dict[str, None] = {}
     for match in _CAPITALISED.finditer(question):
         before = question[: match.start()].rstrip()
+        after = question[match.end() : match.end() + 1]
+        if after in _CODE_NEXT or question[match.start() - 1 : match.start()] in _CODE_NEXT:
+            continue  # part of a code name, judged as one
+        if match.group() in _LITERALS:
+            continue
         if before and before[-1] not in _SENTENCE_START:
             names.setdefault(match.group(), None)
     return list(names)
