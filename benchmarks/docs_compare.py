@@ -169,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the comparison and print Markdown tables (and JSON with --json)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", choices=[*CORPUS_FOLDERS, "both"], default="both")
+    parser.add_argument("--corpora", type=Path, default=CORPORA, help=f"default: {CORPORA}")
     parser.add_argument("--chunk-size", type=int, default=None, help="ours; default: settings")
     parser.add_argument("--chunk-overlap", type=int, default=None)
     parser.add_argument("--ingest-rounds", type=int, default=3, help="0 skips the speed rounds")
@@ -181,6 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     size = args.chunk_size or defaults.chunk_size
     overlap = defaults.chunk_overlap if args.chunk_overlap is None else args.chunk_overlap
     names = list(CORPUS_FOLDERS) if args.corpus == "both" else [args.corpus]
+    needed = [CORPORA / CORPUS_FOLDERS[n] for n in names]
+    needed += [CORPORA / "questions" / f"{n}.json" for n in names]
+    if missing := [str(p) for p in needed if not p.exists()]:
+        print(f"docs_compare.py needs the shared corpora, missing: {', '.join(missing)}")
+        return 2
     embeddings = None
     if not args.no_peer and not args.sweep:
         from langchain_huggingface import HuggingFaceEmbeddings
@@ -189,8 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         embeddings.embed_query("warm up")
     results: dict[str, Any] = {}
     for name in names:
-        corpus = CORPORA / CORPUS_FOLDERS[name]
-        questions = CORPORA / "questions" / f"{name}.json"
+        corpus = args.corpora / CORPUS_FOLDERS[name]
+        questions = args.corpora / "questions" / f"{name}.json"
         total_files = sum(1 for p in (corpus / "docs").rglob("*") if p.is_file())
         print(f"\n## {name}: {total_files} files in {corpus / 'docs'}\n")
         print("| system | questions | hit@1 | hit@5 | right file top5 | answer hit |")

@@ -176,13 +176,13 @@ def ingest(
     with store.ingest_lock():
         records = store.documents()
         indexed = indexed_documents(records)
-        new, changed, unchanged, removed = plan(loaded.documents, indexed, only)
+        sites = SiteMap(docs_cfg.sites)
+        documents = [sites.locate(doc) for doc in loaded.documents]  # their published pages
+        new, changed, unchanged, removed = plan(documents, indexed, only)
         chunks_removed = 0
         # Removed documents and outdated records of unchanged ones change with the first swap.
-        pending = _Pending(records=outdated_records(loaded.documents, records), removed=removed)
-        chunker = Chunker(
-            settings.chunking.chunk_size, settings.chunking.chunk_overlap, SiteMap(docs_cfg.sites)
-        )
+        pending = _Pending(records=outdated_records(documents, records), removed=removed)
+        chunker = Chunker(settings.chunking.chunk_size, settings.chunking.chunk_overlap)
         split = [(doc, chunker.split(doc)) for doc in new + changed]
         if not split:
             stored = {}

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import PurePosixPath
 from urllib.parse import quote, urljoin
 
+from retrieval.document import Document
 from retrieval.settings import SiteSettings, SiteStyle
 
 # Pages that a site serves at their folder's address rather than under their own name.
@@ -108,3 +110,8 @@ class SiteMap:
             return urljoin(site.base, url.lstrip("/"))
         relative = source[len(site.folder) :].lstrip("/")
         return site.base + page_path(relative, site.style, meta.get("slug", "").strip())
+
+    def locate(self, document: Document) -> Document:
+        """Return the document with ``url`` set to its page's published address, when it has one."""
+        url = self.page_url(document.source, document.meta, document.url)
+        return document if url == document.url else replace(document, url=url)

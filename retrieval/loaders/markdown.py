@@ -18,6 +18,12 @@ from retrieval.loaders.slugs import Slugger
 
 # '## Title {#custom-id}' (Python-Markdown attr_list, Docusaurus): the id wins over the slug.
 HEADING_ID = re.compile(r"\s*\{\s*#([\w:.-]+)[^}]*\}\s*$")
+# A trailing '{ #id .class key="value" }' (attr_list) belongs to the block, not its text.
+ATTR_LIST = re.compile(
+    r"\s*\{:?\s*(?:[#.][\w:-]+|[\w-]+=(?:\"[^\"]*\"|'[^']*'|[^\s}]+))"
+    r"(?:\s+(?:[#.][\w:-]+|[\w-]+=(?:\"[^\"]*\"|'[^']*'|[^\s}]+)))*\s*\}\s*$"
+)
+MACRO = re.compile(r"\{\{.*\}\}|\{%.*%\}")  # mkdocs-macros placeholders: generated, not text
 META_KEYS = ("title", "description", "url", "slug")  # front matter kept in Document.meta
 
 
@@ -153,7 +159,9 @@ class _Renderer:
             self._heading_line(self._heading, text)
             self._heading = None
         else:
-            self._out.add(self._marker + text.strip(), *self._span(token))
+            text = ATTR_LIST.sub("", text).strip()
+            if not MACRO.fullmatch(text):
+                self._out.add(self._marker + text, *self._span(token))
             self._marker = ""
 
     def _heading_line(self, opening: Token, text: str) -> None:
@@ -208,5 +216,13 @@ def html_text(markup: str) -> str:
         tag.decompose()
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()
-    lines = (" ".join(line.split()) for line in soup.get_text("\n").split("\n"))
+    lines = [" ".join(line.split()) for line in soup.get_text("\n").split("\n")]
+    if soup.find(None, {"markdown": True}) is not None:  # md_in_html: the content is Markdown
+        lines = [_inline_markdown(line) for line in lines]
     return "\n".join(line for line in lines if line)
+
+
+def _inline_markdown(line: str) -> str:
+    """Return the visible text of one line of inline Markdown."""
+    tokens = markdown_parser().parseInline(line)
+    return ATTR_LIST.sub("", inline_text(tokens[0].children or [] if tokens else [])).strip()

@@ -106,7 +106,7 @@ def _autoref(state: StateInline, silent: bool) -> bool:
     if label_end < 0 or after >= state.posMax or state.src[after] != "[":
         return False
     ref_end = state.src.find("]", after + 1, state.posMax)
-    if ref_end < 0 or any(c in state.src[after + 1 : ref_end] for c in "[\n "):
+    if ref_end < 0 or any(c in state.src[after + 1 : ref_end] for c in "[\n"):
         return False
     if not silent:
         state.push("link_open", "a", 1)

@@ -70,3 +70,6 @@ def test_a_citation_names_its_section_and_links_to_its_place(tmp_path: Path) -> 
     assert moved.url == "https://other.example/sharding-guide/#sharding"  # front matter wins
     outside = [p for p in kb.search("nothing to see notes", k=5) if p.source == "notes.md"]
     assert outside and outside[0].url is None and outside[0].section == "Notes"
+    pages = {s.source: s.url for s in kb.sources()}
+    assert pages["docs/topics/intents.md"] == "https://bot.example/docs/topics/intents/"
+    assert pages["notes.md"] is None

@@ -105,3 +105,20 @@ def test_first_h1_is_the_title_and_offsets_point_into_the_file(load_one) -> None
 def test_a_page_without_h1_is_named_after_its_file(load_one) -> None:
     doc = load_one("concepts/strict_mode.md", "Strict mode is *off* by default.\n")
     assert doc.title == "Strict mode"
+
+
+def test_attribute_lists_macros_and_markdown_in_html_leave_no_markup(load_one) -> None:
+    source = (
+        "Plain serializers are called unconditionally.\n  {#field-plain-serializer}\n\n"
+        "{{ conversion_table_all }}\n\n"
+        '<figure markdown="span">\n'
+        '  ![Logfire explaining an error](../img/x.png){ width="500" }\n'
+        "</figure>\n\n"
+        "Pydantic relies on [type hints][type hint] at runtime.\n"
+    )
+    doc = load_one("serialization.md", source)
+    assert doc.text == (
+        "Plain serializers are called unconditionally.\n\n"
+        "Logfire explaining an error\n\n"
+        "Pydantic relies on type hints at runtime.\n\n"
+    )
