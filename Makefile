@@ -24,7 +24,7 @@ ingest: $(STAMP)
 # Starts the Discord bot when DISCORD_TOKEN is set (environment or .env); otherwise the terminal Q&A.
 run: $(STAMP)
 	@$(BIN)/python -m retrieval ingest
-	@if $(BIN)/python -c "import sys; from retrieval import Secrets; sys.exit(not Secrets().discord_token)"; then \
+	@if $(BIN)/python -c "import sys; from bot.settings import BotSecrets; sys.exit(not BotSecrets().discord_token)"; then \
 		$(BIN)/python -m bot; \
 	else \
 		echo "DISCORD_TOKEN is not set, so the terminal Q&A starts instead of the Discord bot (Ctrl-D quits)."; \

@@ -182,6 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     size = args.chunk_size or defaults.chunk_size
     overlap = defaults.chunk_overlap if args.chunk_overlap is None else args.chunk_overlap
     names = list(CORPUS_FOLDERS) if args.corpus == "both" else [args.corpus]
+    needed = [CORPORA / CORPUS_FOLDERS[n] for n in names]
+    needed += [CORPORA / "questions" / f"{n}.json" for n in names]
+    if missing := [str(p) for p in needed if not p.exists()]:
+        print(f"docs_compare.py needs the shared corpora, missing: {', '.join(missing)}")
+        return 2
     embeddings = None
     if not args.no_peer and not args.sweep:
         from langchain_huggingface import HuggingFaceEmbeddings

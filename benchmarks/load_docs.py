@@ -70,7 +70,11 @@ def main() -> int:
     parser.add_argument("folders", nargs="*", type=Path)
     parser.add_argument("--titles", action="store_true", help="print every document's title")
     args = parser.parse_args()
-    ok = [measure(folder, args.titles) for folder in args.folders or DEFAULT_FOLDERS]
+    folders = args.folders or DEFAULT_FOLDERS
+    if missing := [str(f) for f in folders if not f.is_dir()]:
+        print(f"load_docs.py needs these documentation folders, missing: {', '.join(missing)}")
+        return 2
+    ok = [measure(folder, args.titles) for folder in folders]
     return 0 if all(ok) else 1
 
 

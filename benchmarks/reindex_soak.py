@@ -1,10 +1,12 @@
 """Ask questions without pause while ingest keeps changing documents; count what readers saw.
 
-python benchmarks/reindex_soak.py [--rounds 40] [--mode embedded|server|both]
+python benchmarks/reindex_soak.py [--rounds 40] [--mode embedded|server|watch|both]
 
 Embedded: two reader threads share the writer's store. Server: a `chroma run` on 127.0.0.1 and
-two reader processes (tests/reliability/reader_process.py) while this process ingests. Each round
-changes every stable document, adds one and deletes one. Prints the tallies as JSON.
+two reader processes (tests/reliability/reader_process.py) while this process ingests. Watch:
+the embedded readers while the documents watcher (no explicit ingest) follows rounds saved
+0.1 s apart. Each round changes every stable document, adds one and deletes one. Prints the
+tallies as JSON.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from retrieval import KnowledgeBase
+from retrieval import DocumentWatcher, KnowledgeBase
 from tests.chroma_server import ChromaServer
 from tests.conftest import SEEDS
 from tests.reliability import reader_process
@@ -32,6 +34,7 @@ from tests.reliability.corpus import (
     STABLE_TOPICS,
     Tally,
     asking,
+    question,
     remember_question_vectors,
     write_round,
 )
@@ -51,8 +54,8 @@ def ingest_rounds(writer: KnowledgeBase, seeds: Path, rounds: int) -> int:
     return good
 
 
-def embedded(root: Path, rounds: int) -> dict[str, object]:
-    """Reader threads and a writer on one embedded store."""
+def writer_and_reader(root: Path) -> tuple[Path, KnowledgeBase, KnowledgeBase]:
+    """Return a seeded folder, a writer that ingested it and a reader, on one embedded store."""
     seeds = root / "seeds"
     shutil.copytree(SEEDS, seeds)
     write_round(seeds, 1)
@@ -60,6 +63,12 @@ def embedded(root: Path, rounds: int) -> dict[str, object]:
     writer.ingest()
     reader = KnowledgeBase(seeds_dir=seeds, persist_dir=root / "chroma", **SETTINGS)
     remember_question_vectors(reader)
+    return seeds, writer, reader
+
+
+def embedded(root: Path, rounds: int) -> dict[str, object]:
+    """Reader threads and a writer on one embedded store."""
+    seeds, writer, reader = writer_and_reader(root)
     started = time.monotonic()
     with asking(reader, READERS) as total:
         good = ingest_rounds(writer, seeds, rounds)
@@ -67,6 +76,30 @@ def embedded(root: Path, rounds: int) -> dict[str, object]:
         "mode": "embedded",
         "ingests": rounds,
         "ingests_as_expected": good,
+        "seconds": round(time.monotonic() - started),
+        **asdict(total),
+    }
+
+
+def watched(root: Path, rounds: int, pause: float = 0.1) -> dict[str, object]:
+    """Reader threads while the documents watcher follows files saved in rapid rounds."""
+    seeds, writer, reader = writer_and_reader(root)
+    last = f"[{STABLE_TOPICS[0]} v{rounds + 1}]"
+    started = time.monotonic()
+    # A debounce shorter than the pause: the watcher ingests while the next rounds are written.
+    with DocumentWatcher(writer, debounce_s=0.05) as watcher, asking(reader, READERS) as total:
+        for version in range(2, rounds + 2):
+            write_round(seeds, version, atomic=True)
+            time.sleep(pause)
+        written = time.monotonic()
+        while not any(last in p.text for p in reader.search(question(STABLE_TOPICS[0]))):
+            time.sleep(0.02)
+        seen = time.monotonic() - written
+    return {
+        "mode": "watch",
+        "rounds": rounds,
+        "ingests": watcher.ingests,
+        "last_round_seen_after_s": round(seen, 2),
         "seconds": round(time.monotonic() - started),
         **asdict(total),
     }
@@ -115,10 +148,10 @@ def main() -> None:
     """Run the chosen modes and print one JSON line each."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=40)
-    parser.add_argument("--mode", choices=["embedded", "server", "both"], default="both")
+    parser.add_argument("--mode", choices=["embedded", "server", "watch", "both"], default="both")
     args = parser.parse_args()
-    for mode, run in (("embedded", embedded), ("server", server)):
-        if args.mode in (mode, "both"):
+    for mode, run in (("embedded", embedded), ("server", server), ("watch", watched)):
+        if args.mode == mode or (args.mode == "both" and mode != "watch"):
             with tempfile.TemporaryDirectory(prefix=f"soak-{mode}-") as tmp:
                 print(json.dumps(run(Path(tmp), args.rounds)), flush=True)
 

@@ -21,8 +21,8 @@ import aiohttp
 import discord
 
 from bot.feedback import FeedbackStore
-from bot.settings import BotSettings, load_bot_settings
-from retrieval import KnowledgeBase, RetrievalError, Secrets
+from bot.settings import BotSecrets, BotSettings, load_bot_settings
+from retrieval import KnowledgeBase, RetrievalError
 
 log = logging.getLogger("bot")
 
@@ -82,7 +82,7 @@ def setup_logging(level: str) -> None:
 
 def read_token() -> str:
     """Return DISCORD_TOKEN from the environment or .env, or fail with one line."""
-    secret = Secrets().discord_token
+    secret = BotSecrets().discord_token
     token = secret.get_secret_value().strip() if secret is not None else ""
     if not token:
         raise StartupError(

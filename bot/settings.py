@@ -2,7 +2,7 @@
 
 Every key can be overridden from the environment as ``QABOT_DISCORD__<KEY>``; lists are JSON there
 (``QABOT_DISCORD__ALLOWED_CHANNELS='[123, 456]'``). The token is not a setting: it comes from
-``DISCORD_TOKEN`` through :class:`retrieval.Secrets` and is never logged.
+``DISCORD_TOKEN`` (environment or .env) through :class:`BotSecrets` and is never logged.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 
-from retrieval import Settings, load_settings
+from retrieval import Secrets, Settings, load_settings
 from retrieval.settings import Section
 
 DEFAULT_FEEDBACK_DB = Path("data") / "feedback.sqlite3"  # answers and votes, exportable as JSONL
@@ -74,6 +74,12 @@ class BotSettings(Settings):
     """The retrieval settings plus the ``[discord]`` table."""
 
     discord: DiscordSettings = DiscordSettings()
+
+
+class BotSecrets(Secrets):
+    """The library's secrets plus the bot's token, from the environment or .env only."""
+
+    discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
 
 
 def load_bot_settings(config_file: str | None = None, **overrides: Any) -> BotSettings:

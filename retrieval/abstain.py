@@ -48,7 +48,12 @@ def code_names(question: str) -> list[str]:
     names: dict[str, None] = {}
     for match in _CODE.finditer(question):
         name = match.group()
-        if not _FILE_SUFFIX.search(name) and len(name.strip("@_")) > 1:
+        # A name without letters (@1577557291601756518) is a chat mention or a number, not code.
+        if (
+            not _FILE_SUFFIX.search(name)
+            and len(name.strip("@_")) > 1
+            and any(c.isalpha() for c in name)
+        ):
             names.setdefault(name, None)
     return list(names)
 

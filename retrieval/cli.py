@@ -18,6 +18,7 @@ from retrieval.types import Answer, IngestReport, Passage
 
 WATCH_POLL_S = 0.5  # how often `watch` checks that its watcher still runs
 CHAT_HISTORY = 3  # earlier questions a chat follow-up is resolved against
+QUOTE_CHARS = 200  # a citation's quote is shown up to about this many characters
 QUIET_LOGGERS = (
     "chromadb",
     "httpx",
@@ -47,10 +48,21 @@ def format_answer(answer: Answer) -> str:
         for c in answer.citations:
             where = c.url or c.source
             lines.append(f"[{c.number}] {c.place} ({where})")
-            lines.append(f'    "{c.quote}"')
+            lines.append(f'    "{_shorten(c.quote)}"')
+        if answer.see_also:
+            lines.append("See also:")
+            lines.extend(f"    {r.place} ({r.url or r.source})" for r in answer.see_also)
     elif answer.suggestions:
         lines.append("Closest documents: " + "; ".join(answer.suggestions))
     return "\n".join(lines)
+
+
+def _shorten(quote: str) -> str:
+    """Return a quote on one line, its start only when long: the answer above shows the rest."""
+    quote = " ".join(quote.split())
+    if len(quote) <= QUOTE_CHARS:
+        return quote
+    return quote[: QUOTE_CHARS - 1].rsplit(" ", 1)[0] + "…"
 
 
 def format_passages(passages: Sequence[Passage]) -> str:

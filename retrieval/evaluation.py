@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from retrieval.errors import RetrievalError
-from retrieval.settings import Settings, load_settings
+from retrieval.settings import Settings, load_settings, with_overrides
 from retrieval.text import strip_markers
 
 if TYPE_CHECKING:
@@ -391,18 +391,9 @@ def progress_bar(total: int, desc: str) -> Any:
 
 def eval_settings(base: Settings | None, root: Path, overrides: dict[str, Any]) -> Settings:
     """Return ``base`` (or the configured settings) with ``overrides`` and a temporary store."""
-    settings = load_settings(**overrides) if base is None else base.model_copy(deep=True)
-    if base is not None and overrides:
-        nested = load_settings(**overrides).model_dump()
-        for section, values in nested.items():
-            for key in values:
-                if key in overrides:
-                    setattr(getattr(settings, section), key, values[key])
-    settings.documents.seeds_dir = root / "docs"
-    settings.store.persist_dir = root / "chroma"
-    settings.store.host = ""
-    settings.store.collection = "eval"
-    return settings
+    workspace = {"seeds_dir": root / "docs", "persist_dir": root / "chroma", "host": ""}
+    settings = load_settings() if base is None else base
+    return with_overrides(settings, **{**overrides, **workspace, "collection": "eval"})
 
 
 def evaluate(

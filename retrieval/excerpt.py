@@ -18,7 +18,7 @@ import numpy as np
 
 from retrieval.embedding import Embedder
 from retrieval.markup import code_spans, fenced, is_heading, is_rule, plain
-from retrieval.text import key_terms, sentence_spans, term_coverage
+from retrieval.text import key_terms, sentence_spans, term_coverage, words
 
 PASSAGES_READ = 4  # top passages whose stretches compete; the rest are rarely the answer
 SENTENCES_EMBEDDED = 8  # sentences (best by shared key terms) scored by the model; bounds latency
@@ -32,6 +32,7 @@ RANK_WEIGHT = 0.03  # small preference for higher-ranked passages
 PROSE_SLACK = 1.5  # growing to the minimum stops at this multiple of it (code may go further)
 ON_TOPIC = False  # then neighbours that bring more of the question's terms are added
 SEE_ALSO_MARGIN = 0.15  # other passages scoring within this of the best are listed as "See also"
+HEADING_WORDS = 10  # a line of its own with more words than this is prose, not a heading
 MARKER = " [1]"  # an excerpt quotes one passage: its one citation
 
 # Words that ask for a procedure (and so for code, when the documents have it).
@@ -42,7 +43,6 @@ _DEPENDENT = re.compile(
     r"|instead|here|there|in this case|in that case|as a result|for example)\b",
     re.IGNORECASE,
 )
-_WORDS = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,7 @@ class Stretch:
 
 def asks_how(question: str) -> bool:
     """Return True when the question asks how to do something."""
-    return not HOW_WORDS.isdisjoint(_WORDS.findall(question.lower()))
+    return not HOW_WORDS.isdisjoint(words(question.lower()))
 
 
 def units(text: str, headings: Sequence[str] = ()) -> list[Unit]:
@@ -95,10 +95,27 @@ def _prose_units(text: str, lo: int, hi: int, heads: set[str]) -> list[Unit]:
         if is_rule(piece):
             continue  # a reST underline belongs to the heading before it
         following = segment[end:].lstrip("\n").split("\n", 1)[0]
-        heading = is_heading(piece, following) or piece.strip().casefold() in heads
+        alone = text[: lo + start].endswith(("\n\n", "\n")) or lo + start == 0
+        alone = alone and (segment[end:].startswith("\n") or end == len(segment))
+        heading = (
+            is_heading(piece, following)
+            or piece.strip().casefold() in heads
+            or (alone and _looks_like_heading(piece))
+        )
         kind = "heading" if heading else "prose"
         out.append(Unit(lo + start, lo + end, kind, frozenset(key_terms(piece))))
     return out
+
+
+def _looks_like_heading(line: str) -> bool:
+    """Return True for a short line of its own without end punctuation: a loader's heading."""
+    tokens = line.split()
+    return (
+        0 < len(tokens) <= HEADING_WORDS
+        and line[:1].isupper()
+        and not line.rstrip().endswith((".", ":", ";", ",", "?", "!", ")"))
+        and bool(key_terms(line))  # "The" before a code block is the start of a sentence
+    )
 
 
 def render(text: str, chosen: Sequence[Unit]) -> str:

@@ -6,6 +6,7 @@ file, the TOML file, the defaults below. Nothing is read at import time: call :f
 
 from __future__ import annotations
 
+import difflib
 import os
 from contextvars import ContextVar
 from pathlib import Path
@@ -32,7 +33,7 @@ from retrieval.errors import ConfigError
 DEFAULT_CONFIG_FILE = Path("config") / "settings.toml"  # relative to the working directory
 CONFIG_ENV_VAR = "QABOT_CONFIG"  # path of another settings file
 ENV_PREFIX = "QABOT_"
-FOREIGN_SECTIONS = frozenset({"discord"})  # owned by front ends that extend Settings
+TYPO_CUTOFF = 0.8  # an unknown table this similar to one of ours is a typo, not another's table
 
 _config_file: ContextVar[Path | None] = ContextVar("qabot_config_file", default=None)
 
@@ -215,12 +216,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="before")
     @classmethod
-    def _drop_foreign_sections(cls, data: Any) -> Any:
-        """Ignore sections that belong to a front end this class does not model."""
+    def _set_aside_foreign_sections(cls, data: Any) -> Any:
+        """Leave out tables that another front end owns, such as the bot's."""
         if isinstance(data, dict):
-            return {
-                k: v for k, v in data.items() if k not in FOREIGN_SECTIONS or k in cls.model_fields
-            }
+            return {k: v for k, v in data.items() if not _foreign_entry(cls, k, v)}
         return data
 
     @classmethod
@@ -245,7 +244,6 @@ class Secrets(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
     llm_api_key: SecretStr | None = Field(None, validation_alias="QABOT_LLM_API_KEY")
 
 
@@ -259,6 +257,26 @@ def config_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
     if env := os.environ.get(CONFIG_ENV_VAR):
         return config_path(env)
     return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def is_foreign(cls: type[BaseModel], section: str) -> bool:
+    """Return True when ``section`` is another front end's table: not ours, nor a typo of ours.
+
+    Front ends extend Settings with their own tables (the bot adds ``[discord]``); the library
+    accepts any it does not model without reading them, so it needs no list of their names.
+    """
+    ours = list(cls.model_fields)
+    return section not in ours and not difflib.get_close_matches(section, ours, 1, TYPO_CUTOFF)
+
+
+def _foreign_entry(cls: type[BaseModel], key: str, value: Any) -> bool:
+    """Return True for another front end's table, or its line in .env, given whole."""
+    if isinstance(value, dict):
+        return is_foreign(cls, key)
+    # .env lines no field claims arrive unparsed, such as "qabot_discord__api_base"
+    name = key.lower()
+    section, nested, _ = name.removeprefix(ENV_PREFIX.lower()).partition("__")
+    return name.startswith(ENV_PREFIX.lower()) and bool(nested) and is_foreign(cls, section)
 
 
 def _nest_overrides(cls: type[BaseModel], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -290,8 +308,8 @@ def _check_environment(cls: type[BaseModel]) -> None:
         if not upper.startswith(ENV_PREFIX) or upper in allowed_plain:
             continue
         section, _, key = upper[len(ENV_PREFIX) :].lower().partition("__")
-        if section in FOREIGN_SECTIONS and section not in cls.model_fields:
-            continue
+        if key and is_foreign(cls, section):
+            continue  # another front end's setting, such as QABOT_DISCORD__API_BASE
         info = cls.model_fields.get(section)
         section_cls = info.annotation if info else None
         known = (
@@ -331,11 +349,12 @@ def load_settings(
     _check_environment(cls)
     token = _config_file.set(config_path(config_file))
     try:
-        return cls(**_nest_overrides(cls, overrides))
+        loaded = cls()
     except ValidationError as exc:
         raise ConfigError(f"bad configuration: {_describe(exc)}") from None
     finally:
         _config_file.reset(token)
+    return with_overrides(loaded, **overrides) if overrides else loaded
 
 
 def with_overrides(settings: S, **overrides: Any) -> S:

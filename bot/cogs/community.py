@@ -197,12 +197,11 @@ class Community(commands.Cog):
                         "The message this one replies to was deleted, so I don't know the "
                         "question; nothing was saved."
                     ) from exc
-            if not asked.clean_content.strip():
-                raise Refusal(UNREADABLE)
-            return asked.clean_content, asked.author.display_name
+            if asked.clean_content.strip():
+                return asked.clean_content, asked.author.display_name
         thread = interaction.channel
         if not isinstance(thread, discord.Thread) or thread.id != message.channel.id:
-            raise Refusal(NO_QUESTION)
+            raise Refusal(UNREADABLE if ref is not None else NO_QUESTION)
         if message.id == thread.id:  # a forum post's first message is the question itself
             raise Refusal("That message is the question; use Save as answer on a reply to it.")
         return await self.thread_question(thread)

@@ -6,6 +6,7 @@ Each paragraph ends with a marker like ``[zebra v3]`` and is short enough to be 
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections import defaultdict
@@ -40,13 +41,24 @@ def source(topic: str, number: int | None = None) -> str:
     return f"{topic}.md" if number is None else f"{topic}-{number}.md"
 
 
-def write_round(seeds: Path, version: int) -> None:
+def write_file(path: Path, text: str, atomic: bool = False) -> None:
+    """Write a file; ``atomic`` saves it as editors do, a hidden file renamed over the old one.
+
+    A watcher may read a file at any moment; an atomic save is never seen half written.
+    """
+    if not atomic:
+        path.write_text(text, encoding="utf-8")
+        return
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def write_round(seeds: Path, version: int, atomic: bool = False) -> None:
     """Write round ``version``: every stable document changes, one transient comes, one goes."""
     for topic in STABLE_TOPICS:
-        (seeds / source(topic)).write_text(document(topic, version), encoding="utf-8")
-    (seeds / source(TRANSIENT_TOPIC, version)).write_text(
-        document(TRANSIENT_TOPIC, version), encoding="utf-8"
-    )
+        write_file(seeds / source(topic), document(topic, version), atomic)
+    write_file(seeds / source(TRANSIENT_TOPIC, version), document(TRANSIENT_TOPIC, version), atomic)
     old = seeds / source(TRANSIENT_TOPIC, version - 1)
     if old.exists():
         old.unlink()

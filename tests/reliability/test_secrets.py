@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import KnowledgeBase, RetrievalError, Secrets, load_settings
+from bot.settings import BotSecrets
+from retrieval import KnowledgeBase, RetrievalError, load_settings
 from tests.chroma_server import free_port
 from tests.conftest import REPO_ROOT
 from tests.openai_double import OpenAIDouble, Reply
@@ -43,8 +44,9 @@ def test_llm_failures_and_reprs_never_show_secrets(
         answer={"mode": "llm"},
         llm={"model": "openai:double", "base_url": openai_double.base_url, "timeout_s": 5},
     )
-    seen: list[str] = [repr(kb), repr(kb.settings), repr(Secrets()), str(Secrets())]
-    seen.append(Secrets().model_dump_json())
+    secrets = BotSecrets()  # the library's secrets and the bot's token
+    seen: list[str] = [repr(kb), repr(kb.settings), repr(secrets), str(secrets)]
+    seen.append(secrets.model_dump_json())
     for reply in (Reply(status=500), Reply(status=401, text="bad key"), Reply("not json", 200)):
         openai_double.script(reply)
         try:
@@ -58,7 +60,7 @@ def test_llm_failures_and_reprs_never_show_secrets(
     assert_no_secret(captured.out + captured.err, "standard output or error")
     for text in seen:
         assert_no_secret(text, "a repr, an answer or an error")
-    assert Secrets().llm_api_key is not None  # the secrets were really set
+    assert secrets.llm_api_key is not None and secrets.discord_token is not None  # really set
     assert load_settings().model_dump_json().count("SECRET") == 0
 
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from retrieval import Answer, Citation
+from retrieval import Answer, Citation, Reference
 from retrieval.cli import format_answer, main
 from tests.conftest import REPO_ROOT, SEED_SOURCE
 
@@ -140,3 +140,29 @@ def test_plain_output_names_the_section_and_links_to_it() -> None:
     assert "[2] Notes › Setup (notes.md)" in format_answer(
         Answer("q", "x [2]", False, citations=[unlinked])
     )
+
+
+def test_an_answer_shows_its_section_link_and_see_also() -> None:
+    """The terminal shows where the excerpt is, a short quote, and the other sections."""
+    answer = Answer(
+        question="how do i read messages?",
+        text="Without the message content intent the content is empty. [1]",
+        abstained=False,
+        citations=[
+            Citation(
+                1,
+                "intents.md",
+                "Intents",
+                "Without the message content intent the content is empty. " * 10,
+                "c1",
+                url="https://x.test/intents#privileged",
+                section="Privileged Intents",
+            )
+        ],
+        see_also=[Reference("events.md", "Events", "on_message", "https://x.test/events")],
+    )
+    text = format_answer(answer)
+    assert "[1] Intents › Privileged Intents (https://x.test/intents#privileged)" in text
+    quote = text.splitlines()[4]
+    assert len(quote) < 220 and quote.endswith('…"')
+    assert text.endswith("See also:\n    Events › on_message (https://x.test/events)")

@@ -210,3 +210,24 @@ def test_abstention_is_unchanged(embedder: Embedder) -> None:
     answer = composer.compose(question, embedder.encode([question])[0], [EVENTS, COMMANDS])
     assert answer.abstained and answer.text == ABSTAIN_TEXT and answer.citations == []
     assert answer.see_also == []
+
+
+def test_an_excerpt_stops_at_the_next_heading(embedder: Embedder) -> None:
+    """A heading inside the passage ends the excerpt: the next section is another topic."""
+    two = Passage(
+        text=(
+            "The message content intent lets a bot read what people type in messages. "
+            "Turn it on in the Developer Portal.\n\n"
+            "Rate Limits\n\n"
+            "Discord limits how many requests a bot may send in a short time window, and answers "
+            "HTTP 429 when a bot sends more. The library waits and retries for you."
+        ),
+        source="guide.md",
+        title="Guide",
+        score=0.6,
+        chunk_id="guide-0",
+        section="Intents",
+    )
+    answer = compose(embedder, WHY, [two], excerpt_min_chars=400)
+    assert "read what people type" in answer.text
+    assert "Rate Limits" not in answer.text and "429" not in answer.text

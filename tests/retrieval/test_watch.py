@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import queue
 import signal
 import subprocess
@@ -14,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import DocumentWatcher, KnowledgeBase
+from retrieval import DocumentWatcher, IngestReport, KnowledgeBase
+from tests.chroma_server import ChromaServer
 from tests.conftest import REPO_ROOT
 from tests.reliability import corpus
 
@@ -39,13 +39,6 @@ def sources(kb: KnowledgeBase) -> set[str]:
 def found(kb: KnowledgeBase, question: str) -> set[str]:
     """Return the sources of the passages a search returns."""
     return {p.source for p in kb.search(question)}
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Save a file the way editors do: a hidden temporary file renamed over the old one."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
 
 
 @pytest.fixture
@@ -132,11 +125,7 @@ def test_questions_during_100_rapid_changes_never_fail_or_mix_versions(tmp_path:
     rounds = 100
     with DocumentWatcher(kb, debounce_s=0.05) as watcher, corpus.asking(kb, threads=2) as tally:
         for version in range(2, rounds + 2):
-            for topic in corpus.STABLE_TOPICS:
-                write_atomically(seeds / corpus.source(topic), corpus.document(topic, version))
-            transient = seeds / corpus.source(corpus.TRANSIENT_TOPIC, version)
-            write_atomically(transient, corpus.document(corpus.TRANSIENT_TOPIC, version))
-            (seeds / corpus.source(corpus.TRANSIENT_TOPIC, version - 1)).unlink()
+            corpus.write_round(seeds, version, atomic=True)
             time.sleep(0.1)
         last = f"[zebra v{rounds + 1}]"
         wait_for(
@@ -229,3 +218,30 @@ def test_retrieval_watch_command_picks_up_a_change(tmp_path: Path) -> None:
             process.wait()
     kb = KnowledgeBase(seeds_dir=seeds, persist_dir=tmp_path / "chroma")
     assert sources(kb) == {"orchard.md"}
+
+
+def test_watchers_of_several_processes_on_one_server_write_once_and_all_see_it(
+    tmp_path: Path, chroma_server: ChromaServer
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "orchard.md").write_text("# The orchard\n\nApples grow in Zell.\n")
+    where = {"host": chroma_server.host, "port": chroma_server.port}
+    bots = [KnowledgeBase(seeds_dir=seeds, **where) for _ in range(2)]
+    bots[0].ingest()
+    reader = KnowledgeBase(seeds_dir=tmp_path / "elsewhere", **where)  # has no documents folder
+    reports: list[IngestReport] = []
+    watchers = [DocumentWatcher(kb, debounce_s=0.2, on_report=reports.append) for kb in bots]
+    for watcher in watchers:
+        watcher.start()
+    try:
+        (seeds / "harbour.md").write_text("# The harbour\n\nQuorbl keeps the bananas.\n")
+        for kb in [*bots, reader]:
+            wait_for(lambda kb=kb: "harbour.md" in found(kb, "Who keeps the bananas?"), "all")
+        wait_for(lambda: len(reports) >= 2, "both watchers' ingests")
+    finally:
+        for watcher in watchers:
+            watcher.stop()
+    # The lease let one of them write it; the other found it done.
+    assert sum(r.added for r in reports) == 1 and min(r.added for r in reports) == 0
+    assert [s.source for s in reader.sources()] == ["harbour.md", "orchard.md"]

@@ -98,7 +98,8 @@ async def test_a_saved_reply_is_cited_with_its_message_link_and_can_be_forgotten
     curated: Harness, community_kb: KnowledgeBase
 ) -> None:
     d = curated.double
-    assert d.commands["Save as answer"]["type"] == 3  # synced as a message context menu
+    menu = d.commands["Save as answer"]
+    assert menu["type"] == 3 and int(menu["default_member_permissions"]) == 32  # Manage Server
     assert {"gaps", "forget"} <= set(d.commands)
     reply, thread_id = await help_thread(d)
     assert (await save(d, reply)).startswith(f"Saved this as the answer to “{QUESTION}”")
@@ -148,6 +149,18 @@ async def test_a_reply_to_a_question_in_a_channel_is_saved_with_that_question(
     assert "“Where do bot tokens come from?”" in await save(d, reply)
     meta, _ = front_matter(community_folder(community_kb) / f"{reply['id']}.md")
     assert meta["title"] == "Where do bot tokens come from?"
+
+
+async def test_in_a_thread_whose_question_has_no_text_the_thread_name_is_the_question(
+    curated: Harness, community_kb: KnowledgeBase
+) -> None:
+    d = curated.double  # without the message-content intent, Discord sends the starter empty
+    starter = await d.user_message(d.channel_id, "")
+    thread_id = await d.user_thread(starter, "Intent for reading messages?")
+    reply = await d.user_message(thread_id, "The Message Content Intent.", author="bob")
+    assert "“Intent for reading messages?”" in await save(d, reply)
+    meta, _ = front_matter(community_folder(community_kb) / f"{reply['id']}.md")
+    assert meta["title"] == "Intent for reading messages?" and meta["asked_by"] == ""
 
 
 async def test_forget_of_an_unknown_or_unreadable_message(curated: Harness) -> None:
