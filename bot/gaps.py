@@ -35,8 +35,15 @@ class ClosestDocument:
 
     title: str
     source: str
-    url: str | None = None
+    url: str | None = None  # the section's address when the documents are published
     score: float = 0.0
+    section: str = ""  # heading path of the closest passage, e.g. "Intents › Privileged"
+    place: str = ""  # "Title › Section", as citations show it
+
+    @property
+    def label(self) -> str:
+        """Return how to name the document: its place, else its title, else its file."""
+        return self.place or self.title or self.source
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +158,9 @@ def kb_closest(
         found: dict[str, ClosestDocument] = {}
         for p in passages:
             if p.source not in found:
-                found[p.source] = ClosestDocument(p.title, p.source, p.url, round(p.score, 3))
+                found[p.source] = ClosestDocument(
+                    p.title, p.source, p.url, round(p.score, 3), p.section, p.place
+                )
         return list(found.values())[:limit]
 
     return closest
@@ -194,7 +203,7 @@ def counts_line(group: GapGroup) -> str:
 
 def document_label(doc: ClosestDocument) -> str:
     """Return a closest document as Markdown: its title, linked when it has a web URL."""
-    title = escape_markdown(doc.title or doc.source)
+    title = escape_markdown(doc.label)
     if doc.url and doc.url.startswith(("http://", "https://")):
         title = f"[{title}]({doc.url.replace(')', '%29')})"
     return f"{title} (`{doc.source.replace('`', '')}`)"

@@ -354,7 +354,7 @@ def render_gap(report: GapReport, index: int) -> discord.Embed:
         name="Asked as", value=truncate("\n".join(asked), FIELD_VALUE_LIMIT), inline=False
     )
     documents = [
-        f"• {_link(_clean(truncate(d.title or d.source, 120)), d.url)} ({_clean(d.source)})"
+        f"• {_link(_clean(truncate(d.label, 120)), d.url)} ({_clean(d.source)})"
         for d in group.documents
     ]
     embed.add_field(

@@ -82,9 +82,15 @@ def test_groups_are_ordered_by_distinct_people_with_counts_and_phrasings() -> No
         unmet("intent for messages", user=3, at=60.0),
         UnmetQuestion("which intent?", None, 70.0, abstained=False, downvoted=True),
     ]
-    report = gaps.build_report(
-        asked, embed, lambda q: [gaps.ClosestDocument("Intents", "intents.md")], 0.9, days=7
+    nearest = gaps.ClosestDocument(
+        "Intents",
+        "intents.md",
+        "https://docs.example/intents",
+        0.4,
+        "Privileged",
+        "Intents › Privileged",
     )
+    report = gaps.build_report(asked, embed, lambda q: [nearest], 0.9, days=7)
     intents, tokens = report.groups
     assert (intents.people, intents.asked, intents.declined, intents.downvoted) == (3, 3, 2, 1)
     assert intents.phrasings[0] == "which intent?"  # the most frequent phrasing first
@@ -95,6 +101,7 @@ def test_groups_are_ordered_by_distinct_people_with_counts_and_phrasings() -> No
     assert text.index("which intent?") < text.index("Reset TOKEN?")
     assert "3 people, asked 3 times (2 declined, 1 👎)" in text
     assert "in the last 7 days" in text
+    assert "[Intents › Privileged](https://docs.example/intents) (`intents.md`)" in text
 
 
 def test_markdown_escapes_formatting_and_mentions() -> None:
