@@ -4,7 +4,8 @@ The composer declines when the passages support a question too little (``answer.
 
 A question about a made-up method or parameter (``Flask.run_forever``, ``Field(encrypt=True)``)
 finds passages about the real neighbours, well enough to pass the support threshold; what gives
-it away is that the identifier it asks about appears in no chunk at all.
+it away is that the identifier it asks about appears in no chunk at all. The same holds for a
+question about a person or place (a capitalised word inside a sentence) that no document names.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ _CODE = re.compile(
 # A question quoting an error names what the asker's program or another library wrote
 # (KeyError, numpy.ndarray, their own Order class): unknown names there are no sign of a trap.
 _ERROR_NAME = re.compile(r"\b\w+(?:Error|Exception|Warning)\b")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]\w+")
+_LITERALS = frozenset({"True", "False", "None"})  # Python's constants, no names
+_CODE_NEXT = frozenset({".", "(", "_", "@"})  # a capital next to these is part of code
+_SENTENCE_START = ".?!:;\"'(“‘"  # a capital after these starts a sentence, not a name
 # File names are the asker's own (myproject/views.py), not the documented API.
 _FILE_SUFFIX = re.compile(
     r"(?i)\.(py|pyi|html?|txt|md|rst|json|ya?ml|toml|ini|cfg|env|js|ts|css|csv|log|sh)$"
@@ -48,13 +53,37 @@ def code_names(question: str) -> list[str]:
     names: dict[str, None] = {}
     for match in _CODE.finditer(question):
         name = match.group()
-        if not _FILE_SUFFIX.search(name) and len(name.strip("@_")) > 1:
+        # A name without letters (@1577557291601756518) is a chat mention or a number, not code.
+        if (
+            not _FILE_SUFFIX.search(name)
+            and len(name.strip("@_")) > 1
+            and any(c.isalpha() for c in name)
+        ):
             names.setdefault(name, None)
     return list(names)
 
 
+def proper_names(question: str) -> list[str]:
+    """Return the capitalised words of the question that do not start a sentence.
+
+    >>> proper_names("When did the Huguenots reach Dover? What about Calais")
+    ['Huguenots', 'Dover', 'Calais']
+    """
+    names: dict[str, None] = {}
+    for match in _CAPITALISED.finditer(question):
+        before = question[: match.start()].rstrip()
+        after = question[match.end() : match.end() + 1]
+        if after in _CODE_NEXT or question[match.start() - 1 : match.start()] in _CODE_NEXT:
+            continue  # part of a code name, judged as one
+        if match.group() in _LITERALS:
+            continue
+        if before and before[-1] not in _SENTENCE_START:
+            names.setdefault(match.group(), None)
+    return list(names)
+
+
 def unknown_names(question: str, doc_freq: DocFreq) -> list[str]:
-    """Return the code names of the question that appear in no indexed chunk.
+    """Return the code names and proper names of the question that appear in no indexed chunk.
 
     A dotted name is judged by its last part, the attribute asked about: in ``Order.model_rebuild``
     the class is the asker's own. A question that quotes an error is not judged at all.
@@ -62,10 +91,10 @@ def unknown_names(question: str, doc_freq: DocFreq) -> list[str]:
     if _ERROR_NAME.search(question):
         return []
     unknown = []
-    for name in code_names(question):
+    for name in code_names(question) + proper_names(question):
         bare = name.lstrip("@")
         terms = index_terms(bare.rsplit(".", 1)[-1])
-        if terms and doc_freq(terms[0]) == 0:
+        if terms and doc_freq(terms[0]) == 0 and bare not in unknown:
             unknown.append(bare)
     return unknown
 
@@ -82,7 +111,8 @@ def not_mentioned(answer: Answer, doc_freq: DocFreq, suggestions: int) -> Answer
     declined = abstain(
         answer.question, answer.passages, suggestions, answer.searched_question or answer.question
     )
-    listed = ", ".join(f"`{n}`" for n in names[:NAMES_SHOWN])
+    code = {c.lstrip("@") for c in code_names(answer.searched_question or answer.question)}
+    listed = ", ".join(f"`{n}`" if n in code else n for n in names[:NAMES_SHOWN])
     return replace(
         declined,
         text=f"The documents don't mention {listed}.",

@@ -24,14 +24,14 @@ PASSAGES_READ = 4  # top passages whose stretches compete; the rest are rarely t
 SENTENCES_EMBEDDED = 8  # sentences (best by shared key terms) scored by the model; bounds latency
 ANCHOR_CHARS = 300  # an embedded sentence is cut to this: a long one costs time, not focus
 MIN_SENTENCE_CHARS = 20  # a shorter piece is a heading or debris, never the anchor of an excerpt
-PASSAGE_WEIGHT = 0.4  # the passage's similarity to the question: the stretch's topic
-SENTENCE_WEIGHT = 0.4  # the anchor sentence's similarity to the question: its focus
+PASSAGE_WEIGHT = 0.2  # the passage's similarity to the question: the stretch's topic
+SENTENCE_WEIGHT = 0.7  # the anchor sentence's similarity to the question: its focus
 COVERAGE_WEIGHT = 0.3  # IDF-weighted share of the question's key terms the stretch contains
 CODE_WEIGHT = 0.1  # a how-question prefers a stretch that shows code
 RANK_WEIGHT = 0.03  # small preference for higher-ranked passages
 PROSE_SLACK = 1.5  # growing to the minimum stops at this multiple of it (code may go further)
 ON_TOPIC = False  # then neighbours that bring more of the question's terms are added
-SEE_ALSO_MARGIN = 0.15  # other passages scoring within this of the best are listed as "See also"
+SEE_ALSO_MARGIN = 0.2  # other passages scoring within this of the best are listed as "See also"
 HEADING_WORDS = 10  # a line of its own with more words than this is prose, not a heading
 MARKER = " [1]"  # an excerpt quotes one passage: its one citation
 

@@ -169,7 +169,7 @@ class AnswerSettings(Section):
     excerpt_min_chars: int = Field(250, ge=0)  # an excerpt grows to at least this when it can
     excerpt_max_chars: int = Field(900, ge=80)  # and never beyond this (one Discord embed)
     min_score: float = Field(0.15, ge=-1, le=1)  # no passage this similar: abstain outright
-    min_support: float = Field(0.78, ge=-1, le=3)  # similarity + coverage below this: abstain
+    min_support: float = Field(0.65, ge=-1, le=3)  # similarity + coverage below this: abstain
     support_coverage: float = Field(0.8, ge=0, le=2)  # weight of term coverage in the support
     max_question_chars: int = Field(1000, ge=10)
     suggestions: int = Field(3, ge=0, le=10)

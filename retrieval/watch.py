@@ -56,6 +56,7 @@ class DocumentWatcher:
         self.debounce_s = settings.watch_debounce_s if debounce_s is None else debounce_s
         self.on_report = on_report
         self.ingests = 0  # ingests run so far, failed ones included
+        self.indexed_paths: set[str] = set()  # every changed path handed to an ingest so far
         self._extensions = {e.lower() for e in kb.settings.documents.extensions}
         self._pending: set[str] = set()
         self._first_change = 0.0
@@ -173,6 +174,7 @@ class DocumentWatcher:
         while (batch := self._next_batch()) is not None:
             only = None if WHOLE_FOLDER in batch else batch
             self.ingests += 1
+            self.indexed_paths |= batch
             try:
                 report = self.kb.ingest(only=only)
             except Exception as exc:  # noqa: BLE001 - logged as one line; the program stays up

@@ -93,7 +93,7 @@ def test_command_line_errors_and_crashes_never_show_secrets(
             tmp_path=tmp_path,
             env={"QABOT_LLM__BASE_URL": closed, "QABOT_LLM__MODEL": "openai:double"},
         ),
-        run_cli("-v", *where, "ask", "x", tmp_path=tmp_path, env={"QABOT_BAD__KEY": "1"}),
+        run_cli("-v", *where, "ask", "x", tmp_path=tmp_path, env={"QABOT_RETRIEVAL__BAD_KEY": "1"}),
         run_cli(  # a store path that is a file
             "-v",
             "--seeds-dir",

@@ -22,6 +22,8 @@ def test_code_names_are_what_the_question_writes_as_code() -> None:
     question = "can @app.cron or Field(encrypt=True) replace max_retries in MyTask? see views.py"
     assert code_names(question) == ["@app.cron", "Field", "encrypt", "max_retries", "MyTask"]
     assert code_names("how do i stop workers gracefully") == []
+    # Chat mentions (<@1577557291601756518>, <@&...>) and bare numbers are not code.
+    assert code_names("<@1577557291601756518> <@&1577557291601756519> what is 8000?") == []
 
 
 def test_only_names_the_corpus_never_uses_are_unknown() -> None:
@@ -59,3 +61,8 @@ def test_a_documented_option_is_still_answered(kb: KnowledgeBase) -> None:
     answer = kb.ask("how do i raise max_retries on a task?")
     assert not answer.abstained
     assert answer.citations[0].source == "docs/guide/workers.md"
+
+
+def test_a_name_no_document_uses_is_unknown_but_a_sentence_start_is_not() -> None:
+    assert unknown_names("When did the Huguenots reach Dover?", doc_freq) == ["Huguenots", "Dover"]
+    assert unknown_names("Validators run when? Tasks too, with True", lambda t: 0) == []

@@ -156,3 +156,19 @@ def test_malformed_rst_loads_without_system_messages(load_one, source: str) -> N
     doc = load_one("bad.rst", source)
     assert "System Message" not in doc.text
     assert "Unknown" not in doc.text
+
+
+def test_rst_never_reads_other_files_or_raw_markup(tmp_path, load_one) -> None:
+    secret = tmp_path.parent / "secret.txt"
+    secret.write_text("SECRET-VALUE\n")
+    source = (
+        "Page\n====\n\n"
+        f".. include:: {secret}\n\n"
+        f".. literalinclude:: {secret}\n\n"
+        f".. csv-table:: Data\n   :file: {secret}\n\n"
+        ".. raw:: html\n\n   <script>alert('RAW-HTML')</script>\n\n"
+        "Visible text.\n"
+    )
+    doc = load_one("page.rst", source)
+    assert "SECRET-VALUE" not in doc.text and "RAW-HTML" not in doc.text
+    assert doc.text == "Page\n\nVisible text.\n\n"
