@@ -127,7 +127,7 @@ class QABot(commands.Bot):
         settings = self.kb.settings
         if settings.answer.mode != "llm":
             return
-        from retrieval.llm import chat_model
+        from retrieval.answering.llm import chat_model
 
         try:
             await self.run_blocking(chat_model, settings.llm, Secrets().llm_api_key)

@@ -10,8 +10,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from retrieval.abstain import not_mentioned
-from retrieval.answer import AnswerComposer
+from retrieval.answering.abstain import not_mentioned
+from retrieval.answering.answer import AnswerComposer
 from retrieval.embedding import Embedder
 from retrieval.errors import RetrievalError
 from retrieval.ingest import Progress, ingest
@@ -168,7 +168,7 @@ class KnowledgeBase:
         recent = clean_history(history, self.settings.answer.max_question_chars)
         api_key = Secrets().llm_api_key if mode == "llm" else None
         if mode == "llm" and recent:
-            from retrieval.llm import condense_question
+            from retrieval.answering.llm import condense_question
 
             searched = condense_question(recent, text, self.settings.llm, api_key)
         else:
@@ -180,7 +180,7 @@ class KnowledgeBase:
         if mode != "llm" or (answer.abstained and not passages):
             yield answer
             return
-        from retrieval.llm import stream_llm_answer
+        from retrieval.answering.llm import stream_llm_answer
 
         yield from stream_llm_answer(searched, passages, answer, self.settings.llm, api_key)
 

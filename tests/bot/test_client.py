@@ -15,7 +15,7 @@ from discord.ext import commands
 from bot import render
 from bot.client import QABot, ShardedQABot
 from retrieval import Answer, KnowledgeBase
-from retrieval.llm import clear_model_cache
+from retrieval.answering.llm import clear_model_cache
 from retrieval.settings import LLMSettings
 from tests.bot.conftest import BotFactory, Harness
 from tests.bot.helpers import QUESTION, ask_by_mention, settle

@@ -16,7 +16,7 @@ import pytest
 
 from bot.render import WRITING_NOTE
 from retrieval import Answer, KnowledgeBase
-from retrieval.llm import NOTE_MODEL_FAILED, clear_model_cache
+from retrieval.answering.llm import NOTE_MODEL_FAILED, clear_model_cache
 from retrieval.settings import LLMSettings
 from tests.bot.conftest import BotFactory, Harness, eventually
 from tests.bot.helpers import QUESTION, custom_ids

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from retrieval import KnowledgeBase
-from retrieval.answer import ABSTAIN_TEXT, AnswerComposer
+from retrieval.answering.answer import ABSTAIN_TEXT, AnswerComposer
 from retrieval.text import key_terms
 from tests.conftest import SEED_SOURCE, SEEDS
 

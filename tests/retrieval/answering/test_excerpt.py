@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from retrieval.answer import ABSTAIN_TEXT, AnswerComposer
+from retrieval.answering.answer import ABSTAIN_TEXT, AnswerComposer
+from retrieval.answering.grounding import strip_markers
+from retrieval.answering.markup import plain
 from retrieval.embedding import Embedder
-from retrieval.grounding import strip_markers
-from retrieval.markup import plain
 from retrieval.settings import AnswerSettings, EmbeddingSettings
 from retrieval.types import Answer, Passage
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.abstain import code_names, unknown_names
+from retrieval.answering.abstain import code_names, unknown_names
 from retrieval.kb import KnowledgeBase
 
-DOCS = Path(__file__).resolve().parents[1] / "data" / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "data" / "docs"
 KNOWN = {"max_retries": 2, "model_rebuild": 3, "validator": 4, "field": 9, "task": 5}
 
 

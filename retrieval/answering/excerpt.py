@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from retrieval.answering.markup import code_spans, fenced, is_heading, is_rule, plain
 from retrieval.embedding import Embedder
-from retrieval.markup import code_spans, fenced, is_heading, is_rule, plain
 from retrieval.text import key_terms, sentence_spans, term_coverage, words
 
 PASSAGES_READ = 4  # top passages whose stretches compete; the rest are rarely the answer

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from retrieval import Answer, KnowledgeBase
+from retrieval.answering.llm import NOTE_MODEL_FAILED, NOTE_UNGROUNDED, clear_model_cache
 from retrieval.cli import main
-from retrieval.llm import NOTE_MODEL_FAILED, NOTE_UNGROUNDED, clear_model_cache
 from retrieval.settings import LLMSettings
 from tests.conftest import SEED_SOURCE, SEEDS
 from tests.openai_double import OpenAIDouble, Reply

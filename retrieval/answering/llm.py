@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
+from retrieval.answering.grounding import CheckedAnswer, check_answer
+from retrieval.answering.prompt import ABSTAIN_REPLY, answer_messages, condense_messages
 from retrieval.errors import LLMError
-from retrieval.grounding import CheckedAnswer, check_answer
-from retrieval.prompt import ABSTAIN_REPLY, answer_messages, condense_messages
 from retrieval.settings import LLMSettings
 from retrieval.types import Answer, Passage
 

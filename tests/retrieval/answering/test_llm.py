@@ -10,8 +10,7 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
-from retrieval.errors import LLMError
-from retrieval.llm import (
+from retrieval.answering.llm import (
     NOTE_DROPPED_ONE,
     NOTE_MODEL_FAILED,
     NOTE_UNGROUNDED,
@@ -21,7 +20,8 @@ from retrieval.llm import (
     parse_model,
     stream_llm_answer,
 )
-from retrieval.prompt import ABSTAIN_REPLY
+from retrieval.answering.prompt import ABSTAIN_REPLY
+from retrieval.errors import LLMError
 from retrieval.settings import LLMSettings
 from retrieval.types import Answer, Citation, Passage, Reference
 from tests.openai_double import OpenAIDouble, Reply
@@ -192,7 +192,7 @@ def test_http_500_falls_back_and_logs(
     """A server error gives the extractive answer with a note and one log line, without retries."""
     monkeypatch.setattr(logging.getLogger("retrieval"), "propagate", True)  # the CLI turns it off
     openai_double.script(Reply(status=500))
-    with caplog.at_level(logging.WARNING, logger="retrieval.llm"):
+    with caplog.at_level(logging.WARNING, logger="retrieval.answering.llm"):
         answer = answer_of(QUESTION, PASSAGES, FALLBACK, settings_for(openai_double), None)
 
     assert answer.text == FALLBACK.text

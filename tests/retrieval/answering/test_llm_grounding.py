@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.grounding import (
+from retrieval.answering.grounding import (
     best_quote,
     check_answer,
     is_abstention,
     normalise_markers,
     strip_thinking,
 )
-from retrieval.llm import VisibleText
-from retrieval.prompt import ABSTAIN_REPLY, answer_messages, format_passages
+from retrieval.answering.llm import VisibleText
+from retrieval.answering.prompt import ABSTAIN_REPLY, answer_messages, format_passages
 from retrieval.text import answer_sentences, cited_numbers, claim_terms
 from retrieval.types import Passage
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from retrieval.answer import abstain
+from retrieval.answering.answer import abstain
 from retrieval.text import index_terms
 from retrieval.types import Answer
 

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import numpy as np
 
+from retrieval.answering.excerpt import SEE_ALSO_MARGIN, ExcerptPicker, Stretch, with_marker
 from retrieval.document import SECTION_SEPARATOR
 from retrieval.embedding import Embedder
-from retrieval.excerpt import SEE_ALSO_MARGIN, ExcerptPicker, Stretch, with_marker
 from retrieval.settings import AnswerSettings
 from retrieval.text import key_terms, sentence_spans, term_coverage
 from retrieval.types import Answer, Citation, Passage, Reference

@@ -1,0 +1,1 @@
+"""Answers: extractive excerpts, abstention, and generated answers checked against passages."""
