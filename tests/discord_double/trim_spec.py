@@ -2,9 +2,9 @@
 
 Run from the repository root after adding an operation to ``OPERATIONS``::
 
-    python -m tests.discord_double.trim_spec [FULL_SPEC]
+    python -m tests.discord_double.trim_spec FULL_SPEC
 
-FULL_SPEC defaults to ``../shared/discord-api-spec/openapi.json``. Each listed operation is copied
+FULL_SPEC is Discord's whole ``openapi.json``. Each listed operation is copied
 unchanged, with every component its ``$ref``s reach (transitively), so the subset validates exactly
 as the full spec does for those operations.
 """
@@ -21,7 +21,6 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 SUBSET_PATH = HERE / "openapi-subset.json"
-FULL_SPEC = HERE.parents[2] / "shared" / "discord-api-spec" / "openapi.json"
 METHODS = ("get", "put", "post", "patch", "delete")
 EVERY = METHODS  # every method the spec has for that path
 
@@ -108,7 +107,7 @@ def trim(spec: dict[str, Any], operations: dict[str, tuple[str, ...]]) -> dict[s
 def main(argv: list[str] | None = None) -> int:
     """Write the subset next to this script and say what it holds."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("full_spec", nargs="?", type=Path, default=FULL_SPEC)
+    parser.add_argument("full_spec", type=Path, help="Discord's whole openapi.json")
     args = parser.parse_args(argv)
     if not args.full_spec.is_file():
         print(f"error: the full spec {args.full_spec} does not exist", file=sys.stderr)
@@ -118,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     subset["x-qabot-subset"] = {
         "source": "https://github.com/discord/discord-api-spec specs/openapi.json",
         "sha256": hashlib.sha256(raw).hexdigest(),
-        "regenerate": "python -m tests.discord_double.trim_spec",
+        "regenerate": "python -m tests.discord_double.trim_spec FULL_SPEC",
     }
     SUBSET_PATH.write_text(
         json.dumps(subset, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
