@@ -144,11 +144,6 @@ class HybridSearcher:
             time.perf_counter() - started,
         )
 
-    def wait_for_merge(self, timeout: float | None = None) -> None:
-        """Wait until a background rebuild of the keyword index, if one runs, has finished."""
-        if self._merging is not None:
-            self._merging.join(timeout)
-
     def idf(self, term: str) -> float:
         """Return a stemmed term's IDF in the last keyword index, or 1.0 before one is built."""
         index = self._index
