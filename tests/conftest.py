@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import pytest
 
 from tests.openai_double import OpenAIDouble
+
+if TYPE_CHECKING:
+    from retrieval import KnowledgeBase
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEEDS = REPO_ROOT / "seeds"
@@ -53,17 +57,38 @@ def seeds_copy(tmp_path: Path) -> Path:
     return target
 
 
+class KnowledgeBaseFactory(Protocol):
+    """Builds an ingested KnowledgeBase over a private copy of the seeds plus extra documents."""
+
+    def __call__(self, name: str, documents: Mapping[str, str] | None = None) -> KnowledgeBase:
+        """Return the knowledge base; ``documents`` maps file names to their text."""
+
+
 @pytest.fixture(scope="session")
-def seed_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """Return a KnowledgeBase over the seeds, ingested once for the whole session."""
+def make_seeded_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBaseFactory:
+    """Return a factory: ``make_seeded_kb(name, {file: text})`` ingests a private copy of the seeds.
+
+    The extra documents are written into the copy first; each call gets its own folder and store.
+    """
     from retrieval import KnowledgeBase
 
-    root = tmp_path_factory.mktemp("seed_kb")
-    seeds = root / "seeds"
-    shutil.copytree(SEEDS, seeds)
-    kb = KnowledgeBase(seeds_dir=seeds, persist_dir=root / "chroma")
-    kb.ingest()
-    yield kb
+    def make(name: str, documents: Mapping[str, str] | None = None) -> KnowledgeBase:
+        root = tmp_path_factory.mktemp(name)
+        seeds = root / "seeds"
+        shutil.copytree(SEEDS, seeds)
+        for filename, text in (documents or {}).items():
+            (seeds / filename).write_text(text, encoding="utf-8")
+        kb = KnowledgeBase(seeds_dir=seeds, persist_dir=root / "chroma")
+        kb.ingest()
+        return kb
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def seed_kb(make_seeded_kb: KnowledgeBaseFactory) -> KnowledgeBase:
+    """Return a KnowledgeBase over the seeds, ingested once for the whole session."""
+    return make_seeded_kb("seed_kb")
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +15,9 @@ from bot.client import QABot, create_bot
 from bot.feedback import FeedbackStore
 from bot.settings import BotSettings
 from retrieval import KnowledgeBase, load_settings
+from tests.conftest import KnowledgeBaseFactory
 from tests.discord_double import DiscordDouble
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SEEDS = REPO_ROOT / "seeds"
 TOKEN = "test-token-not-secret"
 
 # A document that tries to ping people: the bot must quote it without pinging anyone.
@@ -31,16 +29,11 @@ Members must not ping the <@&123456789012345678> role or <@123456789012345678> d
 
 
 @pytest.fixture(scope="session")
-def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
+def kb(make_seeded_kb: KnowledgeBaseFactory) -> KnowledgeBase:
     """Return a real KnowledgeBase over the seeds plus one @everyone document, loaded once."""
-    root = tmp_path_factory.mktemp("bot_kb")
-    seeds = root / "seeds"
-    shutil.copytree(SEEDS, seeds)
-    (seeds / "announcement-etiquette.md").write_text(PING_DOC, encoding="utf-8")
-    knowledge = KnowledgeBase(seeds_dir=seeds, persist_dir=root / "chroma")
-    knowledge.ingest()
+    knowledge = make_seeded_kb("bot_kb", {"announcement-etiquette.md": PING_DOC})
     knowledge.ask("warm up the model")
-    yield knowledge
+    return knowledge
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from bot.__main__ import main
 from bot.feedback import AnswerRecord, FeedbackStore, UnmetQuestion, new_answer_id
 from bot.settings import DiscordSettings
 from retrieval import KnowledgeBase
-from tests.bot.conftest import REPO_ROOT
 from tests.bot.test_main import bot_env
+from tests.conftest import REPO_ROOT
 
 DAY = 86400.0
 INTENT = [

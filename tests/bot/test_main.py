@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT
 from tests.discord_double import DiscordDouble
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.slow]

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from bot.settings import BotSecrets, BotSettings, load_bot_settings
 from retrieval import ConfigError
-from tests.bot.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT
 
 
 def test_defaults_and_environment_overrides(

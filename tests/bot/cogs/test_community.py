@@ -11,8 +11,9 @@ import pytest
 import yaml
 
 from retrieval import KnowledgeBase
-from tests.bot.conftest import SEEDS, BotFactory, Harness
+from tests.bot.conftest import BotFactory, Harness
 from tests.bot.helpers import settle
+from tests.conftest import KnowledgeBaseFactory
 from tests.discord_double import DiscordDouble
 from tests.discord_double.server import Interaction
 
@@ -27,13 +28,9 @@ ASKED = "How do I enable the message content intent?"
 
 
 @pytest.fixture(scope="module")
-def community_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
+def community_kb(make_seeded_kb: KnowledgeBaseFactory) -> KnowledgeBase:
     """Return a knowledge base over its own copy of the seeds, which these tests add to."""
-    root = tmp_path_factory.mktemp("community_kb")
-    shutil.copytree(SEEDS, root / "seeds")
-    knowledge = KnowledgeBase(seeds_dir=root / "seeds", persist_dir=root / "chroma")
-    knowledge.ingest()
-    yield knowledge
+    return make_seeded_kb("community_kb")
 
 
 @pytest.fixture

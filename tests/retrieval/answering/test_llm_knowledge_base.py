@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from retrieval import Answer, KnowledgeBase
 from retrieval.answering.llm import NOTE_MODEL_FAILED, NOTE_UNGROUNDED, clear_model_cache
 from retrieval.cli import main
 from retrieval.settings import LLMSettings
-from tests.conftest import SEED_SOURCE, SEEDS
+from tests.conftest import SEED_SOURCE, SEEDS, KnowledgeBaseFactory
 from tests.openai_double import OpenAIDouble, Reply
 
 QUESTION = "When will Petro meet Trump?"
@@ -29,15 +28,9 @@ The lights blink twice when the reset is complete.
 
 
 @pytest.fixture(scope="module")
-def injected_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
+def injected_kb(make_seeded_kb: KnowledgeBaseFactory) -> KnowledgeBase:
     """Return a knowledge base over the seeds plus a document that gives the model orders."""
-    root = tmp_path_factory.mktemp("injected_kb")
-    seeds = root / "seeds"
-    shutil.copytree(SEEDS, seeds)
-    (seeds / "router-setup.md").write_text(INJECTED_DOC, encoding="utf-8")
-    kb = KnowledgeBase(seeds_dir=seeds, persist_dir=root / "chroma")
-    kb.ingest()
-    yield kb
+    return make_seeded_kb("injected_kb", {"router-setup.md": INJECTED_DOC})
 
 
 @pytest.fixture
