@@ -13,7 +13,7 @@ from retrieval.loaders.markdown import render_markdown
 
 
 @register(".ipynb")
-def parse_notebook(data: bytes, path: Path, notes: list[str]) -> Parsed:
+def parse_notebook(data: bytes, path: Path, notes: list[str], root: Path) -> Parsed:
     """Return a notebook's cells as one document; its first heading is its title."""
     raw = decode_text(data, notes)
     try:
