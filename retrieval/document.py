@@ -55,8 +55,12 @@ class Document:
 
     Each offsets entry ``(clean_start, original_start, length)`` says that ``text[clean_start:]``
     came from the original file text at ``original_start``, character for character for ``length``
-    characters (a rendered block maps to the start of its source lines). ``meta`` holds front
-    matter such as ``title``, ``description``, ``url`` and ``slug``.
+    characters (a rendered block maps to the start of its source lines). An entry of ``length``
+    0 marks text that is not in the file at all (what an rst ``include`` or ``literalinclude``
+    brought in from another file): all of it maps to the start of the directive's line, so a
+    chunk wholly inside it has ``start == end``. ``content_hash`` covers the file's bytes and
+    those of the files it brought in. ``meta`` holds front matter such as ``title``,
+    ``description``, ``url`` and ``slug``.
     """
 
     source: str

@@ -51,7 +51,7 @@ def inline_text(line: str) -> str:
 
 
 @register(".adoc", ".asciidoc")
-def parse_asciidoc(data: bytes, path: Path, notes: list[str]) -> Parsed:
+def parse_asciidoc(data: bytes, path: Path, notes: list[str], root: Path) -> Parsed:
     """Return an AsciiDoc file's text, its '= Title' as title, and its sections."""
     source = decode_text(data, notes)
     lines = source.split("\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +24,8 @@ class Parsed:
 
     ``offsets`` map ``text`` back to the decoded file as ``Document.offsets`` do; ``sections``
     and ``blocks`` are offsets into ``text``. An empty ``title`` means "use the first line".
+    ``included`` holds the bytes of other files whose text was brought in (an rst ``include``),
+    so the document's hash changes when they do.
     """
 
     title: str
@@ -32,10 +34,15 @@ class Parsed:
     sections: tuple[Section, ...] = ()
     blocks: tuple[Block, ...] = ()
     meta: dict[str, str] = field(default_factory=dict)
+    included: tuple[bytes, ...] = ()
 
 
-Parser = Callable[[bytes, Path, list[str]], Parsed]
-"""A format parser: (file bytes, path, notes to warn about) -> Parsed; raises SkipFile."""
+Parser = Callable[[bytes, Path, list[str], Path], Parsed]
+"""A format parser: (file bytes, path, notes to warn about, documents root) -> Parsed.
+
+It raises SkipFile for a file it cannot use. The root bounds what a file may pull in from other
+files (an rst ``include``): nothing outside it is ever read.
+"""
 
 _PARSERS: dict[str, Parser] = {}
 
@@ -61,9 +68,12 @@ def registered_extensions() -> tuple[str, ...]:
     return tuple(sorted(_PARSERS))
 
 
-def content_hash(data: bytes) -> str:
-    """Return the hex SHA-256 of a file's bytes."""
-    return hashlib.sha256(data).hexdigest()
+def content_hash(data: bytes, included: Sequence[bytes] = ()) -> str:
+    """Return the hex SHA-256 of a file's bytes, and of the files it includes when there are."""
+    digest = hashlib.sha256(data)
+    for other in included:
+        digest.update(hashlib.sha256(other).digest())
+    return digest.hexdigest()
 
 
 def decode_text(data: bytes, notes: list[str] | None = None) -> str:
@@ -164,7 +174,9 @@ class TextBuilder:
             self._sections.append(Section(path, anchor, start, self._pos))
             self._open = None
 
-    def build(self, title: str, meta: dict[str, str] | None = None) -> Parsed:
+    def build(
+        self, title: str, meta: dict[str, str] | None = None, included: Sequence[bytes] = ()
+    ) -> Parsed:
         """Return the finished text with its offsets, sections and blocks."""
         self._close()
         return Parsed(
@@ -174,4 +186,5 @@ class TextBuilder:
             sections=tuple(self._sections),
             blocks=tuple(self._blocks),
             meta=dict(meta or {}),
+            included=tuple(included),
         )

@@ -38,7 +38,7 @@ def load_file(path: Path, root: Path, cleaner: Cleaner, notes: list[str] | None 
     """
     data = path.read_bytes()
     parse = parser_for(path.suffix) or parse_plain
-    parsed = cleaner.clean_parsed(parse(data, path, notes if notes is not None else []))
+    parsed = cleaner.clean_parsed(parse(data, path, notes if notes is not None else [], root))
     if not parsed.text.strip():
         raise SkipFile("the file has no text")
     title = parsed.title
@@ -48,7 +48,7 @@ def load_file(path: Path, root: Path, cleaner: Cleaner, notes: list[str] | None 
         source=path.relative_to(root).as_posix(),
         title=title,
         text=parsed.text,
-        content_hash=content_hash(data),
+        content_hash=content_hash(data, parsed.included),
         offsets=parsed.offsets,
         sections=parsed.sections,
         blocks=parsed.blocks,

@@ -30,7 +30,7 @@ MAIN_SHARE = 0.2  # a main element with less of the page's text than this is not
 
 
 @register(".html", ".htm")
-def parse_html(data: bytes, path: Path, notes: list[str]) -> Parsed:
+def parse_html(data: bytes, path: Path, notes: list[str], root: Path) -> Parsed:
     """Return a page's main content; its first <h1>, else its <title>, is its title."""
     from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 

@@ -50,7 +50,7 @@ def new_markdown_parser() -> MarkdownIt:
 
 
 @register(".md", ".markdown")
-def parse_markdown(data: bytes, path: Path, notes: list[str]) -> Parsed:
+def parse_markdown(data: bytes, path: Path, notes: list[str], root: Path) -> Parsed:
     """Return a Markdown file's text, title and sections (MkDocs anchors)."""
     return render_markdown(decode_text(data, notes), path, notes, slug_style="toc")
 

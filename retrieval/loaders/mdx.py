@@ -40,7 +40,7 @@ def mdx_parser() -> MarkdownIt:
 
 
 @register(".mdx")
-def parse_mdx(data: bytes, path: Path, notes: list[str]) -> Parsed:
+def parse_mdx(data: bytes, path: Path, notes: list[str], root: Path) -> Parsed:
     """Return an MDX page's text, title and sections (github-slugger anchors, as Docusaurus)."""
     source = decode_text(data, notes)
     env: dict[str, Any] = {}

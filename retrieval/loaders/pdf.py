@@ -11,7 +11,7 @@ MAX_PDF_PAGES = 5000  # pages read from one PDF; the rest are left out with a wa
 
 
 @register(".pdf")
-def parse_pdf(data: bytes, path: Path, notes: list[str]) -> Parsed:
+def parse_pdf(data: bytes, path: Path, notes: list[str], root: Path) -> Parsed:
     """Return the text of a PDF; its metadata title, else its first line, is its title."""
     from pypdf import PdfReader
 

@@ -15,7 +15,7 @@ from retrieval.loaders.base import (
 
 
 @register(".txt")
-def parse_plain(data: bytes, path: Path, notes: list[str]) -> Parsed:
+def parse_plain(data: bytes, path: Path, notes: list[str], root: Path) -> Parsed:
     """Return a plain-text file as it is; its first line is its title."""
     text = decode_text(data, notes)
     return whole_text(first_line_title(text, title_from_name(path)), text)

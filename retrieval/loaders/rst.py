@@ -3,6 +3,10 @@
 Sphinx's directives and roles are unknown to docutils; they are registered here as generic
 handlers (keep the content, keep the visible text, or produce nothing), and any other unknown
 name the parser reports is registered the same way before the file is parsed again.
+
+``include`` and ``literalinclude`` read files of the same documents folder only (see
+``rst_files``). Their text is not in the parsed file, so its offsets point at the directive
+that brought it in, with no characters claimed verbatim.
 """
 
 from __future__ import annotations
@@ -10,22 +14,32 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Iterator, Sequence
-from functools import cache
+from dataclasses import replace
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from docutils import nodes, utils
 from docutils.frontend import get_default_settings
-from docutils.parsers.rst import Directive, Parser, directives, roles
+from docutils.parsers.rst import Directive, DirectiveError, Parser, directives, roles
+from docutils.parsers.rst.directives.misc import Include
 from docutils.utils import new_document
 
 from retrieval.loaders.base import (
     Parsed,
+    SkipFile,
     TextBuilder,
     decode_text,
     register,
     title_from_name,
     whole_text,
+)
+from retrieval.loaders.rst_files import (
+    FileContext,
+    Refused,
+    humanise,
+    language_of,
+    select_lines,
 )
 
 MAX_PASSES = 4  # parses of one file while unknown directive or role names are still reported
@@ -57,8 +71,6 @@ SILENT_DIRECTIVES = (
     "moduleauthor",
     "codeauthor",
     "tabularcolumns",
-    "literalinclude",
-    "include",
     "rst-class",
     "program",
     "testsetup",
@@ -126,6 +138,9 @@ SPHINX_ROLES = (
     *("issue", "pr", "user", "gh", "pypi", "commit"),
 )
 FUNCTION_ROLES = {"func", "meth", "py:func", "py:meth"}  # shown with "()" as Sphinx does
+LABEL_ROLES = {"ref", "numref", "std:ref"}  # without a title, Sphinx shows the labelled title
+DOC_ROLES = {"doc", "std:doc"}  # without a title, Sphinx shows the page's title
+TITLE_READ_CHARS = 4000  # how much of a ':doc:' page is parsed to find its title
 SKIPPED_NODES = (
     nodes.comment,
     nodes.substitution_definition,
@@ -165,6 +180,15 @@ class _Generic(Directive):  # type: ignore[misc]  # docutils has no type hints
     has_content = True
     option_spec = _AnyOptions()
 
+    def _place(self, node: nodes.Element, offset: int | None = None) -> nodes.Element:
+        """Give ``node`` the file and line it came from (the directive's, or a content offset).
+
+        docutils numbers lines across included text; this asks it for the real file and line.
+        """
+        where = self.lineno if offset is None else offset + 1
+        node.source, node.line = self.state_machine.get_source_and_line(where)
+        return node
+
     def _body(self) -> list[nodes.Node]:
         """Return the content parsed as body elements."""
         holder = nodes.container()
@@ -176,9 +200,7 @@ class _Generic(Directive):  # type: ignore[misc]  # docutils has no type hints
         if not text.strip():
             return []
         inline, _ = self.state.inline_text(text, self.lineno)
-        paragraph = nodes.paragraph(text, "", *inline)
-        paragraph.line = self.lineno
-        return [paragraph]
+        return [self._place(nodes.paragraph(text, "", *inline))]
 
 
 class _Silent(_Generic):
@@ -215,8 +237,7 @@ class _Code(_Generic):
             return []
         block = nodes.literal_block(code, code)
         block["language"] = self.arguments[0].strip() if self.arguments else ""
-        block.line = self.content_offset + 1
-        return [block]
+        return [self._place(block, self.content_offset)]
 
 
 class _Describe(_Generic):
@@ -225,8 +246,7 @@ class _Describe(_Generic):
     def run(self) -> list[nodes.Node]:
         """Return the signature as a line and the parsed description."""
         signature = " ".join(self.arguments)
-        line = nodes.paragraph(signature, "", nodes.literal(signature, signature))
-        line.line = self.lineno
+        line = self._place(nodes.paragraph(signature, "", nodes.literal(signature, signature)))
         return ([line] if signature.strip() else []) + self._body()
 
 
@@ -246,6 +266,133 @@ class _VersionChange(_Generic):
         )
 
 
+class _Include(Include):  # type: ignore[misc]  # docutils has no type hints
+    """'.. include::' of a file in the same documents folder: its text is parsed in place."""
+
+    # ':parser:' names a module for docutils to import: a document never gets to choose one.
+    option_spec: ClassVar[dict[str, Any]] = {
+        k: v for k, v in Include.option_spec.items() if k != "parser"
+    }
+
+    def run(self) -> list[nodes.Node]:
+        """Insert the file's text into the input (docutils clips it and stops circles)."""
+        files = _files(self.state.document)
+        if files is None:
+            return []
+        name = self.arguments[0]
+        source, line = self.state_machine.get_source_and_line(self.lineno)
+        base = Path(source) if source in files.origins else files.path
+        try:
+            path = files.resolve(name, base)
+            files.read(path)  # checks the size and decoding, and keeps the bytes for the hash
+            self.settings = self.state.document.settings
+            self.tab_width = self.options.get("tab-width", self.settings.tab_width)
+            self.clip_options = tuple(
+                self.options.get(key)
+                for key in ("start-line", "end-line", "start-after", "end-before")
+            )
+            self.options["source"] = str(path)
+            text = self.read_file(path)
+            if "literal" in self.options or "code" in self.options:
+                block = nodes.literal_block(text, text.strip("\n"))
+                block["language"] = self.options.get("code") or ""
+                return [_included(block, files, f"{path}:{self.lineno}", source, line)]
+            self.insert_into_input_lines(text)  # raises for a circle, before any text is in
+            files.origins.setdefault(str(path), files.origins.get(source, line))
+        except Refused as exc:
+            files.warn(self.name, name, str(exc))
+        except DirectiveError as exc:
+            message = str(exc.msg)
+            if "circular inclusion" in message:
+                message = "it would include itself in a circle"
+            files.warn(self.name, name, message.split("\n")[0].replace(f"{files.root}/", ""))
+        return []
+
+
+class _LiteralInclude(_Generic):
+    """'.. literalinclude::' of a file in the same documents folder: a code block of its text."""
+
+    def run(self) -> list[nodes.Node]:
+        """Return the file's selected lines as one literal block, after its caption."""
+        files = _files(self.state.document)
+        if files is None:
+            return []
+        name = " ".join(self.arguments)
+        source, line = self.state_machine.get_source_and_line(self.lineno)
+        base = Path(source) if source in files.origins else files.path
+        options = {key: str(value) for key, value in self.options.items()}
+        try:
+            path = files.resolve(name, base)
+            code, cut = select_lines(files.read(path), options)
+        except Refused as exc:
+            files.warn(self.name, name, str(exc))
+            return []
+        if cut:
+            files.notes.append(f"its {self.name} of {name!r} shows {cut}")
+        if not code.strip():
+            return []
+        block = nodes.literal_block(code, code)
+        block["language"] = language_of(path, options)
+        placed = _included(block, files, f"{path}:{self.lineno}", source, line)
+        return [*self._line(options.get("caption", "")), placed]
+
+
+def _included(
+    node: nodes.Element, files: FileContext, key: str, source: str, line: int
+) -> nodes.Element:
+    """Mark ``node`` as text from another file, placed at the directive at ``source:line``."""
+    files.origins[key] = files.origins.get(source, line)
+    node.source, node.line = key, 1
+    return node
+
+
+def _files(document: nodes.document) -> FileContext | None:
+    """Return the file context a parse was given, or None when other files are not to be read."""
+    files = getattr(document.settings, "qabot_files", None)
+    return files if isinstance(files, FileContext) else None
+
+
+def _untitled(role: str, target: str, inliner: Any) -> str:
+    """Return what Sphinx shows for a ':doc:' or ':ref:' without a title, as near as we can.
+
+    A page's title when the page is in the documents folder, else its name as words; a label as
+    words ('blueprint-error-handlers' -> 'blueprint error handlers').
+    """
+    if role in DOC_ROLES:
+        files = _files(inliner.document)
+        path = files.doc_path(target, files.path) if files is not None else None
+        title = _page_title(path) if path is not None else ""
+        return title or humanise(target)
+    return humanise(target)
+
+
+def _page_title(path: Path) -> str:
+    """Return the first section title of the rst file at ``path``, or '' when it has none."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return ""
+    return _cached_title(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=1024)
+def _cached_title(path: str, mtime_ns: int, size: int) -> str:
+    """Return the first section title in the first TITLE_READ_CHARS characters of a file."""
+    try:
+        text = decode_text(Path(path).read_bytes())
+    except (SkipFile, OSError):
+        return ""
+    head = text[:TITLE_READ_CHARS]
+    try:
+        document = parse_doctree(head[: head.rfind("\n") + 1] or head, path)
+    except Exception:  # noqa: BLE001 - a broken page only costs its title
+        return ""
+    section = next(document.findall(nodes.section), None)
+    if section is None or not section.children or not isinstance(section[0], nodes.title):
+        return ""
+    return " ".join(section[0].astext().split())
+
+
 def _visible_role(
     name: str,
     rawtext: str,
@@ -257,13 +404,17 @@ def _visible_role(
 ) -> tuple[list[nodes.Node], list[nodes.system_message]]:
     """Return a role's visible text: ':class:`Message`' -> Message, ':ref:`a <b>`' -> a."""
     visible = utils.unescape(text).strip()
+    role = name.lower()
     if visible.endswith(">") and "<" in visible:
         title = visible[: visible.rindex("<")].strip()
-        visible = title or visible[visible.rindex("<") + 1 : -1]
+        target = visible[visible.rindex("<") + 1 : -1]
+        visible = title or _untitled(role, target, inliner)
+    elif role in DOC_ROLES | LABEL_ROLES:
+        visible = _untitled(role, visible, inliner)
     elif visible.startswith("~"):
         visible = visible[1:].rsplit(".", 1)[-1]
     visible = visible.lstrip("!.")  # '!' stops the link, '.' widens the search
-    if name.lower() in FUNCTION_ROLES and not visible.endswith(")"):
+    if role in FUNCTION_ROLES and not visible.endswith(")"):
         visible += "()"
     return [nodes.literal(rawtext, visible)], []
 
@@ -278,6 +429,8 @@ def _register_sphinx() -> None:
         (CODE_DIRECTIVES, _Code),
         (tuple(VERSION_LABELS), _VersionChange),
         (DESCRIBE_DIRECTIVES, _Describe),
+        (("include",), _Include),
+        (("literalinclude",), _LiteralInclude),
         (tuple(f"{d}:{n}" for d in DESCRIBE_DOMAINS for n in DESCRIBE_DIRECTIVES), _Describe),
     ]
     for names, directive in groups:
@@ -315,11 +468,17 @@ class _Unknown:
         return bool(self.names)
 
 
-def parse_doctree(source: str, name: str) -> nodes.document:
-    """Parse rst ``source``; unknown directives and roles are made generic and it is reparsed."""
+def parse_doctree(source: str, name: str, files: FileContext | None = None) -> nodes.document:
+    """Parse rst ``source``; unknown directives and roles are made generic and it is reparsed.
+
+    With ``files``, includes and ':doc:' titles read files of its documents folder; the context
+    the last parse filled is the document's ``settings.qabot_files``.
+    """
     _register_sphinx()
     for _ in range(MAX_PASSES):
-        document = new_document(name, _settings())
+        settings = _settings()
+        settings.qabot_files = files and replace(files, notes=[], origins={}, included=[])
+        document = new_document(name, settings)
         reported = _Unknown()
         document.reporter.attach_observer(reported)
         Parser().parse(source, document)
@@ -334,29 +493,35 @@ def parse_doctree(source: str, name: str) -> nodes.document:
 
 
 @register(".rst", ".rest")
-def parse_rst(data: bytes, path: Path, notes: list[str]) -> Parsed:
+def parse_rst(data: bytes, path: Path, notes: list[str], root: Path) -> Parsed:
     """Return an rst file's text, its first section title as title, and its sections."""
     source = decode_text(data, notes)
+    files = FileContext.of(path, root)
     try:
-        document = parse_doctree(source, path.name)
+        document = parse_doctree(source, str(files.path), files)
+        files = _files(document) or files
         builder = TextBuilder(source)
-        title = _Writer(builder, document).write()
+        title = _Writer(builder, document, files.origins).write()
     except Exception as exc:  # noqa: BLE001 - docutils has many failure modes on broken files
         reason = type(exc).__name__
         notes.append(
             f"its reStructuredText cannot be parsed ({reason}), so it is read as plain text"
         )
         return whole_text(title_from_name(path), source)
-    return builder.build(title or title_from_name(path))
+    notes.extend(files.notes)
+    return builder.build(title or title_from_name(path), included=files.included)
 
 
 class _Writer:
     """Writes a docutils doctree into a TextBuilder, block by block."""
 
-    def __init__(self, builder: TextBuilder, document: nodes.document) -> None:
-        """Write ``document`` into ``builder``."""
+    def __init__(
+        self, builder: TextBuilder, document: nodes.document, origins: dict[str, int]
+    ) -> None:
+        """Write ``document`` into ``builder``; ``origins`` places text of included files."""
         self._out = builder
         self._document = document
+        self._origins = origins
         self._depth = 0
         self._line = 1
         self._title = ""
@@ -373,11 +538,31 @@ class _Writer:
 
     def _add(self, node: nodes.Node, text: str, kind: str | None = None) -> None:
         """Append ``text``, mapped to the line ``node`` came from."""
-        self._line = node.line or self._line
-        start, length = self._out.line_span(self._line - 1, self._line)
+        start, length = self._span(node)
         raw = getattr(node, "rawsource", "")
-        origin_len = max(length, len(raw)) if isinstance(raw, str) else length
+        origin_len = max(length, len(raw)) if length and isinstance(raw, str) else length
         self._out.add(text, start, origin_len, kind="code" if kind == "code" else None)
+
+    def _span(self, node: nodes.Node) -> tuple[int, int]:
+        """Return (start, length) of the file line ``node`` came from.
+
+        Text another file brought in maps to the start of the include directive's line, with no
+        length: none of its characters are in this file.
+        """
+        origin = self._origin(node)
+        if origin is not None:
+            return self._out.line_span(origin - 1, origin)[0], 0
+        self._line = node.line or self._line
+        return self._out.line_span(self._line - 1, self._line)
+
+    def _origin(self, node: nodes.Node | None) -> int | None:
+        """Return the line of the include that brought ``node`` in, or None for this file's."""
+        while node is not None:
+            source = getattr(node, "source", None)
+            if source:
+                return self._origins.get(source)
+            node = node.parent
+        return None
 
     def _children(self, node: nodes.Node) -> None:
         """Write every child of ``node``."""
@@ -424,8 +609,7 @@ class _Writer:
         if isinstance(title_node, nodes.title):
             title = " ".join(self._inline(title_node).split())
             anchor = self._anchor(node, title)
-            self._line = title_node.line or node.line or self._line
-            start, length = self._out.line_span(self._line - 1, self._line)
+            start, length = self._span(title_node if title_node.line else node)
             self._out.heading(self._depth, title, anchor, start, length)
             self._title = self._title or title
         for child in node.children[1:] if isinstance(title_node, nodes.title) else node.children:
@@ -465,8 +649,7 @@ class _Writer:
             for row in node.findall(nodes.row)
         ]
         if rows:
-            self._line = node.line or self._line
-            start, length = self._out.line_span(self._line - 1, self._line)
+            start, length = self._span(node)
             self._out.add("\n".join(rows), start, length, kind="table")
 
     def _inline_block(self, node: nodes.Element) -> str:

@@ -14,7 +14,7 @@ LIST_STYLE = re.compile(r"List (Bullet|Number|Paragraph)")
 
 
 @register(".docx")
-def parse_docx(data: bytes, path: Path, notes: list[str]) -> Parsed:
+def parse_docx(data: bytes, path: Path, notes: list[str], root: Path) -> Parsed:
     """Return a Word document's paragraphs and tables; its title property or Title style names it.
 
     Word headings sit one level under the Title style, which heads the whole document.

@@ -23,7 +23,55 @@ NOTEBOOK = {
             "metadata": {},
             "execution_count": 1,
             "source": ["from pydantic import BaseModel\n", "BaseModel"],
-            "outputs": [{"output_type": "stream", "name": "stdout", "text": ["OUTPUT-NOISE\n"]}],
+            "outputs": [
+                {"output_type": "stream", "name": "stdout", "text": ["Model defined\n"]},
+                {
+                    "output_type": "execute_result",
+                    "execution_count": 1,
+                    "metadata": {},
+                    "data": {"text/plain": ["pydantic.main.BaseModel"]},
+                },
+                {
+                    "output_type": "display_data",
+                    "metadata": {},
+                    "data": {
+                        "image/png": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4",
+                        "text/plain": ["<Figure size 640x480 with 1 Axes>"],
+                    },
+                },
+                {
+                    "output_type": "display_data",
+                    "metadata": {},
+                    "data": {"text/html": ["<table><tr><td>HTML-BLOB</td></tr></table>"]},
+                },
+            ],
+        },
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "execution_count": 2,
+            "source": "for n in range(50):\n    print(n)",
+            "outputs": [
+                {
+                    "output_type": "stream",
+                    "name": "stdout",
+                    "text": "".join(f"{n}\n" for n in range(50)),
+                }
+            ],
+        },
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "execution_count": 3,
+            "source": "BaseModel(x=1)",
+            "outputs": [
+                {
+                    "output_type": "error",
+                    "ename": "ValidationError",
+                    "evalue": "1 validation error for BaseModel",
+                    "traceback": ["\u001b[0;31m---------------------------------------\u001b[0m"],
+                }
+            ],
         },
         {"cell_type": "raw", "metadata": {}, "source": "raw cell ignored"},
         {"cell_type": "markdown", "metadata": {}, "source": "## Errors\n\nThey are raised."},
@@ -38,12 +86,42 @@ def test_notebook_cells_become_text_code_and_sections(load_one) -> None:
     assert doc.text == (
         "Validating data\n\nUse models.\n\n"
         "```python\nfrom pydantic import BaseModel\nBaseModel\n```\n\n"
+        "```text\nModel defined\npydantic.main.BaseModel\n```\n\n"
+        "```python\nfor n in range(50):\n    print(n)\n```\n\n"
+        "```text\n0\n1\n2\n3\n4\n5\n6\n7\n8\n9\n…\n```\n\n"
+        "```python\nBaseModel(x=1)\n```\n\n"
+        "```text\nValidationError: 1 validation error for BaseModel\n```\n\n"
         "Errors\n\nThey are raised.\n\n"
     )
     assert [s.label for s in doc.sections] == ["Validating data", "Validating data › Errors"]
-    assert [b.kind for b in doc.blocks] == ["code"]
+    assert [b.kind for b in doc.blocks] == ["code"] * 6
     errors_cell = raw.index('"source": "## Errors')
     assert doc.original_offset(doc.text.index("They are raised")) == errors_cell
+
+
+def test_notebook_outputs_are_cut_to_a_few_hundred_characters(load_one) -> None:
+    long_line = "x" * 2000
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "source": "print(data)",
+                "outputs": [
+                    {"output_type": "stream", "name": "stdout", "text": long_line},
+                    {"output_type": "stream", "text": ["\u001b[32mok\u001b[0m ``` fence"]},
+                    {"output_type": "display_data", "data": "not a bundle"},
+                    "not an output",
+                    {"output_type": "execute_result", "data": {"text/plain": None}},
+                ],
+            }
+        ]
+    }
+    doc = load_one("big.ipynb", json.dumps(notebook))
+    [_, output] = [doc.text[b.start : b.end] for b in doc.blocks]
+    assert output == "```text\n" + "x" * 500 + "\n…\n```"
+    notebook["cells"][0]["outputs"] = notebook["cells"][0]["outputs"][1:]
+    doc = load_one("colours.ipynb", json.dumps(notebook))
+    assert doc.text.endswith("```text\nok ''' fence\n```\n\n")
 
 
 def test_invalid_notebook_json_is_read_as_plain_text_with_a_warning(tmp_path: Path) -> None:

@@ -129,7 +129,7 @@ def test_rst_docutils_cannot_parse_is_read_as_plain_text_with_a_warning(
     from retrieval.loaders import rst
     from tests.retrieval.loaders.conftest import load_folder
 
-    def broken(source: str, name: str) -> None:
+    def broken(*args: object) -> None:
         raise IndexError("docutils tripped")
 
     monkeypatch.setattr(rst, "parse_doctree", broken)
