@@ -24,12 +24,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from retrieval.embedding import resolve_model  # noqa: E402
+from benchmarks._peer import (  # noqa: E402
+    PEER_CHUNK_OVERLAP,
+    PEER_CHUNK_SIZE,
+    peer_embeddings,
+    peer_search,
+    peer_store,
+)
 from retrieval.evaluation import (  # noqa: E402
     DEFAULT_HOLDOUT_FRACTION,
     DEFAULT_SEED,
     PARTS,
-    TOP_K,
     Article,
     EvalReport,
     Metrics,
@@ -43,38 +48,25 @@ from retrieval.evaluation import (  # noqa: E402
 )
 
 DEFAULT_FILE = ROOT.parent / "shared" / "datasets" / "squad-v2-dev" / "dev-v2.0.json"
-PEER_CHUNK_SIZE = 1000  # the LangChain tutorial's splitter settings
-PEER_CHUNK_OVERLAP = 200
-MODEL = "all-MiniLM-L6-v2"  # the packaged model, for both systems
 INGEST_ARTICLES = 4  # articles indexed in each alternating ingest round
 
 
 def peer_ingest(articles: list[Article], embeddings: Any, directory: str) -> tuple[Any, int]:
     """Split and index articles as the LangChain tutorial does; return the store and chunks."""
-    from langchain_chroma import Chroma
     from langchain_core.documents import Document
-    from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    splitter = RecursiveCharacterTextSplitter(
-        chunk_size=PEER_CHUNK_SIZE, chunk_overlap=PEER_CHUNK_OVERLAP
-    )
-    docs = splitter.split_documents(
-        [Document(f"{a.title}\n\n{a.text}", metadata={"title": a.title}) for a in articles]
-    )
-    return Chroma.from_documents(docs, embeddings, persist_directory=directory), len(docs)
+    docs = [Document(f"{a.title}\n\n{a.text}", metadata={"title": a.title}) for a in articles]
+    return peer_store(docs, embeddings, directory)
 
 
 def run_peer(path: Path, max_questions: int, holdout: float, seed: int) -> dict[str, Any]:
     """Index and search with the LangChain tutorial pipeline; return metrics and timings."""
-    from langchain_huggingface import HuggingFaceEmbeddings
-
     articles = load_squad(path)
     indexed, held_out = split_articles(articles, holdout, seed)
     asked = sample_questions(indexed, max_questions, seed)
     oos = sample_questions(held_out, max(1, round(max_questions * holdout)), seed)
     started = time.perf_counter()
-    embeddings = HuggingFaceEmbeddings(model_name=resolve_model(MODEL))
-    embeddings.embed_query("warm up")
+    embeddings = peer_embeddings()
     load_s = time.perf_counter() - started
     with tempfile.TemporaryDirectory(prefix="peer-") as tmp:
         started = time.perf_counter()
@@ -82,9 +74,7 @@ def run_peer(path: Path, max_questions: int, holdout: float, seed: int) -> dict[
         ingest_s = time.perf_counter() - started
         outcomes = []
         for question, inside in [(q, True) for q in asked] + [(q, False) for q in oos]:
-            started = time.perf_counter()
-            found = db.similarity_search(question.text, k=TOP_K)
-            elapsed = (time.perf_counter() - started) * 1000
+            found, elapsed = peer_search(db, question.text)
             outcomes.append(
                 Outcome(question, inside, [d.page_content for d in found], search_ms=elapsed)
             )
@@ -102,14 +92,11 @@ def ingest_rounds(path: Path, rounds: int, articles: int) -> dict[str, float]:
 
     Alternating rounds share out whatever else the machine is doing; the medians are compared.
     """
-    from langchain_huggingface import HuggingFaceEmbeddings
-
     from retrieval.evaluation import eval_settings, write_articles
     from retrieval.kb import KnowledgeBase
 
     chosen = load_squad(path)[:articles]
-    embeddings = HuggingFaceEmbeddings(model_name=resolve_model(MODEL))
-    embeddings.embed_query("warm up")
+    embeddings = peer_embeddings()
     peer_rates, our_rates = [], []
     for _ in range(rounds):
         with tempfile.TemporaryDirectory(prefix="peer-ingest-") as tmp:

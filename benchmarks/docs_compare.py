@@ -30,11 +30,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from retrieval.embedding import resolve_model  # noqa: E402
+from benchmarks._peer import (  # noqa: E402
+    PEER_CHUNK_OVERLAP,
+    PEER_CHUNK_SIZE,
+    peer_embeddings,
+    peer_search,
+    peer_store,
+)
 from retrieval.eval_docs import evaluate_docs, load_doc_questions  # noqa: E402
 from retrieval.evaluation import (  # noqa: E402
     ANSWERABLE,
-    TOP_K,
     Metrics,
     Outcome,
     Question,
@@ -44,9 +49,6 @@ from retrieval.settings import load_settings  # noqa: E402
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 CORPUS_FOLDERS = {"flask": "flask-docs", "pydantic": "pydantic-docs"}
-PEER_CHUNK_SIZE = 1000  # the LangChain tutorial's splitter settings
-PEER_CHUNK_OVERLAP = 200
-MODEL = "all-MiniLM-L6-v2"  # the packaged model, for both systems
 # Marks of markup left in a title: a directive or role, a heading underline, a Markdown heading
 # sign, inline code, a template, an HTML tag or a link.
 MARKUP_TITLE = re.compile(r"^\s*(\.\.|:\w+:|[=\-~^#*]{3,}|#)|`|\{\{|\{%|</?\w+[^>]*>|\]\(")
@@ -54,29 +56,21 @@ MARKUP_TITLE = re.compile(r"^\s*(\.\.|:\w+:|[=\-~^#*]{3,}|#)|`|\{\{|\{%|</?\w+[^
 
 def peer_index(corpus: Path, embeddings: Any, directory: str) -> tuple[Any, int, float]:
     """Load, split and index a corpus's docs as the tutorial does; return store, chunks, seconds."""
-    from langchain_chroma import Chroma
     from langchain_community.document_loaders import DirectoryLoader, TextLoader
-    from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     started = time.perf_counter()
     loader = DirectoryLoader(
         str(corpus / "docs"), loader_cls=TextLoader, loader_kwargs={"encoding": "utf-8"}
     )
-    splitter = RecursiveCharacterTextSplitter(
-        chunk_size=PEER_CHUNK_SIZE, chunk_overlap=PEER_CHUNK_OVERLAP
-    )
-    chunks = splitter.split_documents(loader.load())
-    store = Chroma.from_documents(chunks, embeddings, persist_directory=directory)
-    return store, len(chunks), time.perf_counter() - started
+    store, chunks = peer_store(loader.load(), embeddings, directory)
+    return store, chunks, time.perf_counter() - started
 
 
 def peer_outcomes(store: Any, corpus: Path, questions: list[Question]) -> list[Outcome]:
     """Search every answerable question with the peer; sources relative to the corpus folder."""
     outcomes = []
     for question in questions:
-        started = time.perf_counter()
-        found = store.similarity_search(question.text, k=TOP_K)
-        search_ms = (time.perf_counter() - started) * 1000
+        found, search_ms = peer_search(store, question.text)
         sources = [Path(d.metadata["source"]).relative_to(corpus).as_posix() for d in found]
         outcomes.append(
             Outcome(
@@ -182,17 +176,14 @@ def main(argv: list[str] | None = None) -> int:
     size = args.chunk_size or defaults.chunk_size
     overlap = defaults.chunk_overlap if args.chunk_overlap is None else args.chunk_overlap
     names = list(CORPUS_FOLDERS) if args.corpus == "both" else [args.corpus]
-    needed = [CORPORA / CORPUS_FOLDERS[n] for n in names]
-    needed += [CORPORA / "questions" / f"{n}.json" for n in names]
+    needed = [args.corpora / CORPUS_FOLDERS[n] for n in names]
+    needed += [args.corpora / "questions" / f"{n}.json" for n in names]
     if missing := [str(p) for p in needed if not p.exists()]:
         print(f"docs_compare.py needs the shared corpora, missing: {', '.join(missing)}")
         return 2
     embeddings = None
     if not args.no_peer and not args.sweep:
-        from langchain_huggingface import HuggingFaceEmbeddings
-
-        embeddings = HuggingFaceEmbeddings(model_name=resolve_model(MODEL))
-        embeddings.embed_query("warm up")
+        embeddings = peer_embeddings()
     results: dict[str, Any] = {}
     for name in names:
         corpus = args.corpora / CORPUS_FOLDERS[name]

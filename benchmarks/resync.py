@@ -18,8 +18,6 @@ times:
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -32,10 +30,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.scale import SEED, hashed_vectors, run_each_size, write_corpus  # noqa: E402
+from benchmarks._sizes import main_by_size  # noqa: E402
+from benchmarks.scale import SEED, hashed_vectors, write_corpus  # noqa: E402
 
 WAIT_S = 120.0  # a change not visible by then counts as a failure
 POLL_S = 0.02  # how often the question loop asks
+HEADER = (
+    "| chunks | write → visible median / max s | watcher ingest s | keyword update ms "
+    "| full keyword build s (before) | whole-folder ingest s (before) |"
+)
 
 
 def timed_updates(kb: Any) -> list[float]:
@@ -123,32 +126,18 @@ def run_size(chunks: int, changes: int) -> dict[str, Any]:
     }
 
 
+def format_row(r: dict[str, Any]) -> str:
+    """Return one size's table line."""
+    return (
+        f"| {r['chunks']} | {r['visible_median_s']:.2f} / {r['visible_max_s']:.2f} "
+        f"| {r['watch_ingest_median_s']:.2f} | {r['index_update_median_ms']:.1f} "
+        f"| {r['index_full_build_s']:.2f} | {r['folder_ingest_s']:.2f} |"
+    )
+
+
 def main() -> int:
     """Run each size in its own process and print a table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
-    parser.add_argument("--changes", type=int, default=5)
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # worker: one size, JSON out
-    parser.add_argument("--json", type=Path, help="also write the rows to this file")
-    args = parser.parse_args()
-    if args.one:
-        print(json.dumps(run_size(args.one, args.changes)))
-        return 0
-    rows = run_each_size(__file__, args.sizes, ["--changes", str(args.changes)])
-    print(
-        "| chunks | write → visible median / max s | watcher ingest s | keyword update ms "
-        "| full keyword build s (before) | whole-folder ingest s (before) |"
-    )
-    print("|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        print(
-            f"| {r['chunks']} | {r['visible_median_s']:.2f} / {r['visible_max_s']:.2f} "
-            f"| {r['watch_ingest_median_s']:.2f} | {r['index_update_median_ms']:.1f} "
-            f"| {r['index_full_build_s']:.2f} | {r['folder_ingest_s']:.2f} |"
-        )
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2))
-    return 0
+    return main_by_size(__doc__, __file__, run_size, ("changes", 5), HEADER, format_row)
 
 
 if __name__ == "__main__":

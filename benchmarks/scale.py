@@ -11,10 +11,7 @@ real model and every answer is composed (abstention is switched off) so ask runs
 
 from __future__ import annotations
 
-import argparse
-import json
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,12 +23,18 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._sizes import main_by_size  # noqa: E402
+
 VOCABULARY = 20_000  # distinct synthetic words
 CHUNKS_PER_DOCUMENT = 50  # documents are long enough to give this many chunks each
 SENTENCES_PER_CHUNK = 6  # about 700 characters per chunk
 WORDS_PER_SENTENCE = 16
 DIMENSION = 384  # the packaged model's vector length
 SEED = 7
+HEADER = (
+    "| chunks | ingest s (no model) | first search s | search p50 / p95 ms "
+    "| ask p50 / p95 ms | peak RSS MB |"
+)
 
 
 def make_words(rng: np.random.Generator) -> list[str]:
@@ -145,50 +148,18 @@ def run_size(chunks: int, questions: int) -> dict[str, Any]:
     }
 
 
-def run_each_size(script: str, sizes: list[int], extra: list[str]) -> list[dict[str, Any]]:
-    """Run ``script --one SIZE`` in a fresh process per size; return the JSON row each printed."""
-    rows = []
-    for size in sizes:
-        done = subprocess.run(
-            [sys.executable, script, "--one", str(size), *extra],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            print(f"{size}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
-            continue
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        print(f"{size}: {rows[-1]}", file=sys.stderr)
-    return rows
+def format_row(r: dict[str, Any]) -> str:
+    """Return one size's table line."""
+    return (
+        f"| {r['chunks']} | {r['ingest_s_without_model']:.1f} | {r['first_search_s']:.2f} "
+        f"| {r['search_p50_ms']:.1f} / {r['search_p95_ms']:.1f} "
+        f"| {r['ask_p50_ms']:.1f} / {r['ask_p95_ms']:.1f} | {r['peak_rss_mb']:.0f} |"
+    )
 
 
 def main() -> int:
     """Run each size in its own process and print a table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
-    parser.add_argument("--questions", type=int, default=200)
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # worker: one size, JSON out
-    parser.add_argument("--json", type=Path, help="also write the rows to this file")
-    args = parser.parse_args()
-    if args.one:
-        print(json.dumps(run_size(args.one, args.questions)))
-        return 0
-    rows = run_each_size(__file__, args.sizes, ["--questions", str(args.questions)])
-    print(
-        "| chunks | ingest s (no model) | first search s | search p50 / p95 ms "
-        "| ask p50 / p95 ms | peak RSS MB |"
-    )
-    print("|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        print(
-            f"| {r['chunks']} | {r['ingest_s_without_model']:.1f} | {r['first_search_s']:.2f} "
-            f"| {r['search_p50_ms']:.1f} / {r['search_p95_ms']:.1f} "
-            f"| {r['ask_p50_ms']:.1f} / {r['ask_p95_ms']:.1f} | {r['peak_rss_mb']:.0f} |"
-        )
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2))
-    return 0
+    return main_by_size(__doc__, __file__, run_size, ("questions", 200), HEADER, format_row)
 
 
 if __name__ == "__main__":
