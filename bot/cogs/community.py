@@ -21,7 +21,9 @@ from retrieval import RetrievalError
 
 log = logging.getLogger(__name__)
 
-PAGER_TIMEOUT_S = 900.0  # /gaps buttons stop working after this long; run /gaps again
+# /gaps buttons stop working (and are greyed out) after this long idle; run /gaps again. Under the
+# 15 minutes an interaction's token lasts, so the private message can still be edited then.
+PAGER_TIMEOUT_S = 840.0
 UNKNOWN_CHANNEL = 10003  # Discord's JSON error code for a deleted (or unknown) channel
 NOT_ALLOWED = "Only members with the Manage Server permission or a curator role can do this."
 NOT_IN_DMS = "Save as answer works on messages in a server's channels, not in direct messages."
@@ -43,11 +45,16 @@ class Refusal(Exception):
 class GapsPager(discord.ui.View):
     """Previous/Next buttons under /gaps; only the member who ran it can page."""
 
-    def __init__(self, report: gaps.GapReport, owner_id: int) -> None:
-        super().__init__(timeout=PAGER_TIMEOUT_S)
+    def __init__(
+        self, report: gaps.GapReport, owner_id: int, timeout: float = PAGER_TIMEOUT_S
+    ) -> None:
+        super().__init__(timeout=timeout)
         self.report = report
         self.owner_id = owner_id
         self.index = 0
+        # The message the buttons are on, through the latest interaction's token (a private
+        # message can be edited only that way); set by /gaps, then by each page turn.
+        self.message: discord.WebhookMessage | discord.InteractionMessage | None = None
         self.sync_buttons()
 
     def sync_buttons(self) -> None:
@@ -69,11 +76,25 @@ class GapsPager(discord.ui.View):
         """Move ``step`` groups and show that page in place."""
         self.index = max(0, min(self.index + step, len(self.report.groups) - 1))
         self.sync_buttons()
-        await interaction.response.edit_message(
+        response = await interaction.response.edit_message(
             embed=render.render_gap(self.report, self.index),
             view=self,
             allowed_mentions=render.NO_MENTIONS,
         )
+        if response is not None and isinstance(response.resource, discord.InteractionMessage):
+            self.message = response.resource
+
+    async def on_timeout(self) -> None:
+        """Grey out the buttons once they stop working, so nobody clicks a dead button."""
+        for item in self.children:
+            if isinstance(item, discord.ui.Button):
+                item.disabled = True
+        if self.message is None:
+            return
+        try:
+            await self.message.edit(view=self, allowed_mentions=render.NO_MENTIONS)
+        except discord.HTTPException as exc:  # dismissed by the member, or the token ran out
+            log.info("could not grey out the /gaps buttons: %s", exc)
 
     @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
     async def previous(
@@ -100,6 +121,7 @@ class Community(commands.Cog):
             name="Save as answer", callback=self.save_as_answer
         )
         self.save_menu.default_permissions = discord.Permissions(manage_guild=True)
+        self.pager_timeout_s = PAGER_TIMEOUT_S  # idle seconds before /gaps buttons grey out
 
     async def cog_load(self) -> None:
         """Register the message context-menu command."""
@@ -169,16 +191,20 @@ class Community(commands.Cog):
             self.config.gaps_similarity,
             days=period,
         )
+        pager = None
         extra: dict[str, Any] = {}
         if len(report.groups) > 1:
-            extra["view"] = GapsPager(report, interaction.user.id)
-        await interaction.followup.send(
+            pager = GapsPager(report, interaction.user.id, timeout=self.pager_timeout_s)
+            extra["view"] = pager
+        sent = await interaction.followup.send(
             embed=render.render_gap(report, 0),
             ephemeral=True,
             allowed_mentions=render.NO_MENTIONS,
             wait=True,
             **extra,
         )
+        if pager is not None:
+            pager.message = sent
 
     # --- Save as answer ---------------------------------------------------------------------
 

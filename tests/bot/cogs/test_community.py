@@ -257,3 +257,32 @@ async def test_gaps_lists_declined_questions_and_pages_for_its_invoker_only(
     assert paging.callbacks[0]["body"]["type"] == 7
     shown = d.messages[int(page["id"])]["embeds"][0]
     assert shown["title"] == "Gap 2 of 2: Which rugby team won the 1995 world cup?"
+
+
+async def test_gaps_buttons_are_greyed_out_when_they_time_out(curated: Harness) -> None:
+    d = curated.double
+    for question in (
+        "How long should sourdough bread proof before baking?",
+        "Which rugby team won the 1995 world cup?",
+    ):
+        assert "couldn't find" in str(await ask(d, question)).lower()
+    community = curated.bot.get_cog("Community")
+    community.pager_timeout_s = 0.5  # type: ignore[union-attr]
+
+    gaps = await d.slash("gaps", user="mod")
+    page = await d.wait_for(lambda: gaps.followups and gaps.followups[0])
+    buttons = [c for row in page["components"] for c in row["components"]]
+    assert not all(b.get("disabled") for b in buttons)  # Next works until the time runs out
+
+    def greyed() -> dict[str, Any] | None:
+        shown = d.messages[int(page["id"])]
+        labels = {c["label"]: c for row in shown["components"] for c in row["components"]}
+        return shown if all(b.get("disabled") for b in labels.values()) else None
+
+    shown = await d.wait_for(greyed)
+    assert {c["label"] for row in shown["components"] for c in row["components"]} == {
+        "Previous",
+        "Next",
+    }
+    assert shown["embeds"][0]["title"].startswith("Gap 1 of 2: ")  # the page itself stays
+    assert len(d.edits_of(int(page["id"]))) == 1  # one edit: the greying out
