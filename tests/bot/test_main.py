@@ -26,6 +26,8 @@ def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     }
     env.update(
         PYTHONPATH=str(REPO_ROOT),
+        # the session's exported model: exporting it again takes most of the time on a busy machine
+        QABOT_EMBEDDING__CACHE_DIR=os.environ["QABOT_EMBEDDING__CACHE_DIR"],
         QABOT_DOCUMENTS__SEEDS_DIR=str(REPO_ROOT / "seeds"),
         QABOT_STORE__PERSIST_DIR=str(tmp_path / "chroma"),
         QABOT_DISCORD__FEEDBACK_DB=str(tmp_path / "feedback.sqlite3"),
@@ -45,6 +47,16 @@ async def start_bot_process(tmp_path: Path, env: dict[str, str]) -> asyncio.subp
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def read_until(stream: asyncio.StreamReader, needle: str) -> str:
+    """Read lines from ``stream`` until one holds ``needle``; return what was read."""
+    lines = []
+    while line := (await stream.readline()).decode():
+        lines.append(line)
+        if needle in line:
+            break
+    return "".join(lines)
 
 
 async def run_bot(tmp_path: Path, env: dict[str, str]) -> tuple[int, str]:
@@ -91,16 +103,19 @@ async def test_python_m_bot_answers_through_the_double_and_stops_cleanly_on_sigt
         QABOT_DISCORD__GATEWAY_URL=double.gateway_url,
     )
     proc = await start_bot_process(tmp_path, env)
+    assert proc.stderr is not None
+    before = ""
     try:
         await double.wait_for(lambda: double.identifies, 60)
         msg = await double.user_message(double.channel_id, f"<@{double.app_id}> Who ousted Maduro?")
         answer = await double.wait_for(lambda: double.bot_messages(int(msg["id"])), 30)
         assert "Maduro" in answer[0]["embeds"][0]["description"]
-        await asyncio.sleep(0.5)  # the log line is written just after the answer is sent
+        # the outcome is logged just after the answer is sent: stop the bot only once it is
+        before = await asyncio.wait_for(read_until(proc.stderr, "question outcome="), 30)
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(proc.communicate(), 30)
-    log = err.decode()
+    log = before + err.decode()
     assert proc.returncode == 0 and "Traceback" not in log
     assert all(LOG_LINE.match(line) for line in log.splitlines()), log  # our format only
     assert "index up to date: 1 added" in log and "question outcome=answered" in log

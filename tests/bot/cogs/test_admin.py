@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from typing import Any
 
@@ -11,24 +12,28 @@ import pytest
 
 from bot import render
 from retrieval import IngestReport, KnowledgeBase, RetrievalError, SeedsNotFoundError
-from tests.bot.conftest import BotFactory, Harness
+from tests.bot.conftest import BotFactory, Harness, eventually
 from tests.bot.helpers import QUESTION, settle
 
 pytestmark = pytest.mark.timeout(60)
+HOLD_MAX_S = 30.0  # a held ingest gives up after this, so a stalled loop fails instead of hanging
 
 
-class SlowIngest:
-    """The real knowledge base, with an ingest that holds its worker thread for a while."""
+class HeldIngest:
+    """The real knowledge base, with an ingest that holds its worker thread until released."""
 
-    def __init__(self, kb: KnowledgeBase, seconds: float) -> None:
+    def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
-        self.seconds = seconds
+        self.holding = threading.Event()
+        self.release = threading.Event()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.kb, name)
 
     def ingest(self, **kw: Any) -> IngestReport:
-        time.sleep(self.seconds)  # blocking on purpose: it must not stall the event loop
+        self.holding.set()
+        self.release.wait(HOLD_MAX_S)  # blocking on purpose: it must not stall the event loop
+        self.holding.clear()
         return self.kb.ingest(**kw)
 
 
@@ -46,20 +51,22 @@ async def test_reindex_by_a_moderator_reports_counts_and_keeps_the_bot_responsiv
     start_bot: BotFactory, kb, double
 ) -> None:
     double.heartbeat_ms = 100
-    h = await start_bot(SlowIngest(kb, 1.5), ingest_on_start=False, open_threads=False)
+    held = HeldIngest(kb)
+    h = await start_bot(held, ingest_on_start=False, open_threads=False)
     d = h.double
-    started = time.perf_counter()
     reindex = await d.slash("reindex", user="mod")
     await d.wait_for(lambda: reindex.callbacks)
     assert reindex.callbacks[0]["body"]["type"] == 5
+    await eventually(held.holding.is_set, timeout=10)
+    started = time.perf_counter()
     # While the index is being rebuilt in a worker thread, questions are still answered...
     await d.user_message(d.channel_id, f"{h.mention} {QUESTION}")
-    await d.wait_for(lambda: d.bot_messages(d.channel_id))
-    assert not reindex.followups
+    await d.wait_for(lambda: d.bot_messages(d.channel_id), timeout=30)
+    # ...and heartbeats go on.
+    await eventually(lambda: len([t for t in d.heartbeats if t > started]) >= 5, timeout=30)
+    assert held.holding.is_set() and not reindex.followups  # all of it while the ingest held
+    held.release.set()
     await d.wait_for(lambda: reindex.followups)
-    # ...and heartbeats went on.
-    during = [t for t in d.heartbeats if started < t < started + 1.5]
-    assert len(during) >= 5
     text = reindex.followups[0]["content"]
     assert text.startswith("Index updated: 0 added, 0 updated, 2 unchanged")
 
