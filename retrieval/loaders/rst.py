@@ -280,8 +280,7 @@ class _Include(Include):  # type: ignore[misc]  # docutils has no type hints
         if files is None:
             return []
         name = self.arguments[0]
-        source, line = self.state_machine.get_source_and_line(self.lineno)
-        base = Path(source) if source in files.origins else files.path
+        base, source, line = _where(self, files)
         try:
             path = files.resolve(name, base)
             files.read(path)  # checks the size and decoding, and keeps the bytes for the hash
@@ -318,8 +317,7 @@ class _LiteralInclude(_Generic):
         if files is None:
             return []
         name = " ".join(self.arguments)
-        source, line = self.state_machine.get_source_and_line(self.lineno)
-        base = Path(source) if source in files.origins else files.path
+        base, source, line = _where(self, files)
         options = {key: str(value) for key, value in self.options.items()}
         try:
             path = files.resolve(name, base)
@@ -335,6 +333,15 @@ class _LiteralInclude(_Generic):
         block["language"] = language_of(path, options)
         placed = _included(block, files, f"{path}:{self.lineno}", source, line)
         return [*self._line(options.get("caption", "")), placed]
+
+
+def _where(directive: Directive, files: FileContext) -> tuple[Path, str, int]:
+    """Return the file a directive's paths are relative to, and its source name and line.
+
+    That file is the included one when the directive sits in included text, else the parsed one.
+    """
+    source, line = directive.state_machine.get_source_and_line(directive.lineno)
+    return (Path(source) if source in files.origins else files.path), source, line
 
 
 def _included(
