@@ -296,6 +296,9 @@ class _Include(Include):  # type: ignore[misc]  # docutils has no type hints
                 block = nodes.literal_block(text, text.strip("\n"))
                 block["language"] = self.options.get("code") or ""
                 return [_included(block, files, f"{path}:{self.lineno}", source, line)]
+            log = self.state.document.include_log
+            if not log:  # docutils would name the page relative to the working folder: never equal
+                log.append((str(files.path), (None, None, None, None)))  # to an absolute include
             self.insert_into_input_lines(text)  # raises for a circle, before any text is in
             files.origins.setdefault(str(path), files.origins.get(source, line))
         except Refused as exc:
