@@ -7,7 +7,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from retrieval.answering.excerpt import SEE_ALSO_MARGIN, ExcerptPicker, Stretch, with_marker
+from retrieval.answering.excerpt import (
+    SEE_ALSO_MARGIN,
+    ExcerptPicker,
+    Stretch,
+    with_marker,
+)
+from retrieval.answering.sections import join_sections
 from retrieval.document import SECTION_SEPARATOR
 from retrieval.embedding import Embedder
 from retrieval.settings import AnswerSettings
@@ -114,17 +120,19 @@ class AnswerComposer:
         picker = ExcerptPicker(
             self.embedder, self.settings.excerpt_min_chars, self.settings.excerpt_max_chars, idf
         )
+        sections = join_sections(passages)
+        heads = [passages[s.members[0]] for s in sections]
         stretches = picker.pick(
             searched,
             question_vector,
-            [p.text for p in passages],
-            [headings(p) for p in passages],
-            [p.score for p in passages],
+            [s.text for s in sections],
+            [headings(p) for p in heads],
+            [s.score for s in sections],
         )
         if not stretches:
             return abstain(question, passages, self.settings.suggestions, searched)
         best = stretches[0]
-        passage = passages[best.passage]
+        passage = passages[sections[best.passage].member_at(best.start)]
         citation = Citation(
             number=1,
             source=passage.source,
@@ -142,7 +150,7 @@ class AnswerComposer:
             citations=[citation],
             passages=list(passages),
             searched_question=searched,
-            see_also=see_also(passages, stretches),
+            see_also=see_also(heads, stretches),
         )
 
 
@@ -152,7 +160,10 @@ def headings(passage: Passage) -> list[str]:
 
 
 def see_also(passages: Sequence[Passage], stretches: Sequence[Stretch]) -> list[Reference]:
-    """Return the other sections whose stretches scored close to the quoted one."""
+    """Return the other sections whose stretches scored close to the quoted one.
+
+    ``passages[i]`` stands for the section that ``Stretch.passage == i`` was taken from.
+    """
     best = stretches[0]
     seen = {(passages[best.passage].source, passages[best.passage].section)}
     found: list[Reference] = []

@@ -3,9 +3,10 @@
 A passage is cut into units (sentences, and code blocks kept whole). Over the top few passages
 the sentences that share most of the question's key terms are embedded, in one short model
 call, and each passage's best one is grown into a stretch: its neighbours in the passage until
-the stretch is long enough to settle the question, and the code block that shows how when the
-question asks how. Stretches are compared by the passage's similarity, their best sentence's
-similarity, the question terms they cover and, for how-questions, whether they hold code.
+the stretch is long enough to settle the question, and the code block that follows it in the
+passage (the example that shows what the prose says). Stretches are compared by the passage's
+similarity, their best sentence's similarity, the question terms they cover and, for
+how-questions, whether they hold code.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class Stretch:
     last: int  # index of the last unit, inclusive
     anchor: int  # the unit that matched the question best
     score: float
+    start: int  # where ``quote`` starts in the passage text
     text: str  # the excerpt as shown: markup removed, code fenced, no marker yet
     quote: str  # the same stretch verbatim from the passage text
 
@@ -192,7 +194,7 @@ class ExcerptPicker:
         how = asks_how(question)
         best: dict[int, Stretch] = {}
         for (p, i), sim in zip(anchors, focus, strict=True):
-            first, last = self._grow(texts[p], cut[p], i, how, frozenset(terms))
+            first, last = self._grow(texts[p], cut[p], i, frozenset(terms))
             chosen = cut[p][first : last + 1]
             found = frozenset().union(*(u.terms for u in chosen))
             has_code = any(u.kind == "code" for u in chosen)
@@ -210,6 +212,7 @@ class ExcerptPicker:
                     last=last,
                     anchor=i,
                     score=score,
+                    start=chosen[0].start,
                     text=self._fit(render(texts[p], chosen)),
                     quote=texts[p][chosen[0].start : chosen[-1].end],
                 )
@@ -241,7 +244,6 @@ class ExcerptPicker:
         text: str,
         found: Sequence[Unit],
         anchor: int,
-        how: bool,
         wanted: frozenset[str],
     ) -> tuple[int, int]:
         """Return the first and last unit of the stretch grown around ``anchor``."""
@@ -283,7 +285,8 @@ class ExcerptPicker:
                     break
             else:
                 break
-        if how and not any(u.kind == "code" for u in found[first : last + 1]):
+        # The code that follows in the section shows what the prose says, asked how or not.
+        if not any(u.kind == "code" for u in found[first : last + 1]):
             code = next((j for j in range(last + 1, len(found)) if found[j].kind != "prose"), None)
             if (
                 code is not None

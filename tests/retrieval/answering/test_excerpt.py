@@ -231,3 +231,59 @@ def test_an_excerpt_stops_at_the_next_heading(embedder: Embedder) -> None:
     answer = compose(embedder, WHY, [two], excerpt_min_chars=400)
     assert "read what people type" in answer.text
     assert "Rate Limits" not in answer.text and "429" not in answer.text
+
+
+def test_the_code_after_the_answer_is_shown_when_not_asked_how(embedder: Embedder) -> None:
+    """The example that follows the answering sentence belongs to the excerpt, asked how or not."""
+    debugger = Passage(
+        text=(
+            "When using an external debugger, the app should still be in debug mode. "
+            "However, the built-in debugger and reloader should be disabled so they don't "
+            "interfere with the external debugger.\n\n"
+            "```text\n$ flask --app hello run --debug --no-debugger --no-reload\n```"
+        ),
+        source="debugging.rst",
+        title="Debugging",
+        score=0.55,
+        chunk_id="debugging-3",
+        section="External Debuggers",
+    )
+    question = "vscode breakpoints never trigger in debug mode, do i need to turn something off?"
+    answer = compose(embedder, question, [debugger], excerpt_min_chars=0)
+    assert "reloader should be disabled" in answer.text
+    assert "--no-debugger --no-reload\n```" in answer.text
+
+
+def test_an_excerpt_runs_across_neighbouring_chunks_of_its_section(embedder: Embedder) -> None:
+    """The explanation in one chunk and its example in the next are quoted together."""
+    explained = Passage(
+        text=(
+            "Some of the URL validation differs from V1. The new Url types append slashes to "
+            "the validated version if no path is included, even if a slash is not specified."
+        ),
+        source="migration.md",
+        title="Migration guide",
+        score=0.45,
+        chunk_id="migration-40",
+        chunk=40,
+        section="Url and Dsn types",
+    )
+    example = Passage(
+        text=(
+            "```python\nfrom pydantic import AnyUrl\n\n"
+            "assert str(AnyUrl(url='https://google.com')) == 'https://google.com/'\n```"
+        ),
+        source="migration.md",
+        title="Migration guide",
+        score=0.5,
+        chunk_id="migration-41",
+        chunk=41,
+        section="Url and Dsn types",
+    )
+    question = "why does AnyUrl put a slash on the end of https://google.com?"
+    answer = compose(embedder, question, [example, EVENTS, explained], excerpt_min_chars=0)
+    assert "append slashes to the validated version" in answer.text
+    assert "== 'https://google.com/'" in answer.text
+    cited = answer.citations[0]
+    assert cited.chunk_id == "migration-40"  # where the quote starts
+    assert cited.quote.startswith("The new Url types") and cited.quote.endswith("```")
