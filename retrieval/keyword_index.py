@@ -27,6 +27,7 @@ from bm25s.tokenization import Tokenizer
 
 from retrieval.store import StoredChunk
 from retrieval.text import index_terms, key_terms, sentence_spans, term_coverage
+from retrieval.types import place_label
 
 SENTENCE_CACHE = 50_000  # chunks whose sentence terms are kept between searches
 # bm25s.BM25's defaults (the Lucene variant); the delta is scored with the same formula.
@@ -35,8 +36,8 @@ BM25_B = 0.75
 
 
 def indexed_text(chunk: StoredChunk) -> str:
-    """Return the text a chunk is indexed by: its document's title, then its own text."""
-    return f"{chunk.title}\n{chunk.text}"
+    """Return the text a chunk is indexed by: its title and heading path, then its own text."""
+    return f"{place_label(chunk.title, chunk.section)}\n{chunk.text}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from retrieval.store import StoredChunk
 WORDS = [f"{a}{b}{c}" for a in "bdfgk" for b in "aeiou" for c in "lmnrst"]  # 150 words
 
 
-def chunk(chunk_id: str, text: str, title: str = "Notes") -> StoredChunk:
+def chunk(chunk_id: str, text: str, title: str = "Notes", section: str = "") -> StoredChunk:
     """Return a stored chunk with just what the keyword index reads."""
     return StoredChunk(
         chunk_id=chunk_id,
@@ -25,6 +25,7 @@ def chunk(chunk_id: str, text: str, title: str = "Notes") -> StoredChunk:
         start=0,
         end=len(text),
         content_hash="h",
+        section=section,
     )
 
 
@@ -77,6 +78,16 @@ def test_removed_chunks_are_never_returned_and_old_indexes_stay_as_they_were() -
     assert third.search("apples", 5) == []
     assert [c.chunk_id for c, _ in second.search("apples", 5)] == ["c"]
     assert first.updated(set(), []).search("pears", 5)[0][0].chunk_id in {"a", "b"}
+
+
+def test_a_chunk_is_found_by_the_words_of_its_heading_path() -> None:
+    """A question naming the section ("Gunicorn workers") finds chunks that only sit under it."""
+    listed = [
+        chunk("a", "The default is only 1.", "Gunicorn", "Gunicorn › Running › Workers"),
+        chunk("b", "The default is debug off.", "Debugging", "Debugging › Defaults"),
+    ]
+    for index in (KeywordIndex(listed), KeywordIndex([]).updated(set(), listed)):
+        assert [c.chunk_id for c, _ in index.search("how many workers", 5)] == ["a"]
 
 
 def test_an_empty_index_takes_additions() -> None:
