@@ -36,6 +36,10 @@ _CODE = re.compile(
 _ERROR_NAME = re.compile(r"\b\w+(?:Error|Exception|Warning)\b")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]\w+")
 _LITERALS = frozenset({"True", "False", "None"})  # Python's constants, no names
+# Words for naming styles look like code but are English: "my keys are camelCase".
+_NAMING_STYLES = frozenset(
+    {"camelcase", "snake_case", "pascalcase", "kebab_case", "screaming_snake_case", "upper_case"}
+)
 _CODE_NEXT = frozenset({".", "(", "_", "@"})  # a capital next to these is part of code
 _SENTENCE_START = ".?!:;\"'(“‘"  # a capital after these starts a sentence, not a name
 # File names are the asker's own (myproject/views.py), not the documented API.
@@ -49,6 +53,8 @@ def code_names(question: str) -> list[str]:
 
     >>> code_names("does Field(encrypt=True) work with @cached_validator or model.to_dict()?")
     ['Field', 'encrypt', '@cached_validator', 'model.to_dict']
+    >>> code_names("my keys are camelCase, my fields snake_case")
+    []
     """
     names: dict[str, None] = {}
     for match in _CODE.finditer(question):
@@ -56,6 +62,7 @@ def code_names(question: str) -> list[str]:
         # A name without letters (@1577557291601756518) is a chat mention or a number, not code.
         if (
             not _FILE_SUFFIX.search(name)
+            and name.casefold() not in _NAMING_STYLES
             and len(name.strip("@_")) > 1
             and any(c.isalpha() for c in name)
         ):

@@ -24,6 +24,9 @@ def test_code_names_are_what_the_question_writes_as_code() -> None:
     assert code_names("how do i stop workers gracefully") == []
     # Chat mentions (<@1577557291601756518>, <@&...>) and bare numbers are not code.
     assert code_names("<@1577557291601756518> <@&1577557291601756519> what is 8000?") == []
+    # Naming styles are English words, even written in their own style.
+    question = "the api sends camelCase keys but my fields are snake_case, can Field() map them?"
+    assert code_names(question) == ["Field"]
 
 
 def test_only_names_the_corpus_never_uses_are_unknown() -> None:
