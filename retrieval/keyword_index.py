@@ -26,7 +26,7 @@ import numpy as np
 from bm25s.tokenization import Tokenizer
 
 from retrieval.store import StoredChunk
-from retrieval.text import index_terms, key_terms, sentence_spans, term_coverage
+from retrieval.text import index_terms, key_term_set, sentence_spans, term_coverage
 from retrieval.types import place_label
 
 SENTENCE_CACHE = 50_000  # chunks whose sentence terms are kept between searches
@@ -180,7 +180,7 @@ class KeywordIndex:
         """Return the key terms of each sentence of a chunk, cached by chunk id."""
         found = self._sentences.get(chunk.chunk_id)
         if found is None:
-            found = [frozenset(key_terms(chunk.text[a:b])) for a, b in sentence_spans(chunk.text)]
+            found = [key_term_set(chunk.text[a:b]) for a, b in sentence_spans(chunk.text)]
             if len(self._sentences) >= SENTENCE_CACHE:
                 self._sentences.clear()
             self._sentences[chunk.chunk_id] = found

@@ -102,6 +102,7 @@ why will with would you your yours yourself yourselves may might must shall per 
 passage passages document documents source sources"""
 FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())
 STEM_CACHE = 200_000  # distinct words whose stems are remembered
+TERM_SET_CACHE = 50_000  # distinct sentences whose key terms are remembered
 
 
 @lru_cache(maxsize=1)
@@ -122,6 +123,12 @@ def key_terms(text: str) -> list[str]:
     Identifiers count whole and in parts, as :func:`index_terms` gives them.
     """
     return list(dict.fromkeys(index_terms(text)))
+
+
+@lru_cache(maxsize=TERM_SET_CACHE)
+def key_term_set(text: str) -> frozenset[str]:
+    """Return the key terms of ``text`` as a set, cached: answers read the same sentences again."""
+    return frozenset(key_terms(text))
 
 
 def index_terms(text: str) -> list[str]:
@@ -262,12 +269,12 @@ def term_coverage(
     than a missing common word); without it every term counts the same. Questions are usually
     answered by one sentence that repeats most of their rarer words.
     """
-    weights = [weight(t) if weight else 1.0 for t in terms]
-    total = sum(weights)
+    wanted: dict[str, float] = {}
+    for term in terms:
+        wanted[term] = wanted.get(term, 0.0) + (weight(term) if weight else 1.0)
+    total = sum(wanted.values())
     if not total:
         return 0.0
-    best = max(
-        (sum(w for t, w in zip(terms, weights, strict=True) if t in found) for found in sentences),
-        default=0.0,
-    )
+    keys = wanted.keys()
+    best = max((sum(wanted[t] for t in keys & found) for found in sentences), default=0.0)
     return best / total

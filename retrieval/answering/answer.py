@@ -17,7 +17,7 @@ from retrieval.answering.sections import join_sections
 from retrieval.document import SECTION_SEPARATOR
 from retrieval.embedding import Embedder
 from retrieval.settings import AnswerSettings
-from retrieval.text import key_terms, sentence_spans, term_coverage
+from retrieval.text import key_term_set, key_terms, sentence_spans, term_coverage
 from retrieval.types import Answer, Citation, Passage, Reference
 
 TermWeights = Callable[[str], float]  # a stemmed term's weight in the corpus (its IDF)
@@ -45,7 +45,7 @@ def abstain(question: str, passages: Sequence[Passage], suggestions: int, search
 
 def sentence_terms(pieces: Sequence[tuple[int, int, str]]) -> list[frozenset[str]]:
     """Return the key terms of each (passage index, start, text) sentence, computed once."""
-    return [frozenset(key_terms(text)) for _, _, text in pieces]
+    return [key_term_set(text) for _, _, text in pieces]
 
 
 class AnswerComposer:

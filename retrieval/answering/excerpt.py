@@ -19,7 +19,7 @@ import numpy as np
 
 from retrieval.answering.markup import code_spans, fenced, is_heading, is_rule, plain
 from retrieval.embedding import Embedder
-from retrieval.text import key_terms, sentence_spans, term_coverage, words
+from retrieval.text import key_term_set, key_terms, sentence_spans, term_coverage, words
 
 PASSAGES_READ = 4  # top passages whose stretches compete; the rest are rarely the answer
 SENTENCES_EMBEDDED = 8  # sentences (best by shared key terms) scored by the model; bounds latency
@@ -83,7 +83,7 @@ def units(text: str, headings: Sequence[str] = ()) -> list[Unit]:
     for start, end in [*code_spans(text), (len(text), len(text))]:
         found.extend(_prose_units(text, pos, start, heads))
         if end > start:
-            found.append(Unit(start, end, "code", frozenset(key_terms(text[start:end]))))
+            found.append(Unit(start, end, "code", key_term_set(text[start:end])))
         pos = end
     return found
 
@@ -105,7 +105,7 @@ def _prose_units(text: str, lo: int, hi: int, heads: set[str]) -> list[Unit]:
             or (alone and _looks_like_heading(piece))
         )
         kind = "heading" if heading else "prose"
-        out.append(Unit(lo + start, lo + end, kind, frozenset(key_terms(piece))))
+        out.append(Unit(lo + start, lo + end, kind, key_term_set(piece)))
     return out
 
 

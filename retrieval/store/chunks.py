@@ -163,14 +163,21 @@ class ChunkCollection:
                 return []
             with self.connection.guard():
                 rows = self.collection.query(
-                    query_embeddings=[vector], n_results=fetch, include=["distances"]
+                    query_embeddings=[vector],
+                    n_results=fetch,
+                    include=["distances", "documents", "metadatas"],
                 )
             ids = rows["ids"][0]
             dists = (rows["distances"] or [[]])[0]
-            nearest = [(i, d) for i, d in zip(ids, dists, strict=True) if registry.is_live(i)]
+            docs = (rows["documents"] or [[]])[0]
+            metas = (rows["metadatas"] or [[]])[0]
+            nearest = [
+                (stored_chunk(i, text, meta), 1.0 - float(d))
+                for i, d, text, meta in zip(ids, dists, docs, metas, strict=True)
+                if registry.is_live(i)
+            ]
             if len(nearest) >= want or len(ids) < fetch:
                 break
             # Every chunk not live in the registry might rank before the live ones.
             fetch = max(fetch * 2, k + self.count() - len(registry.live))
-        found = {c.chunk_id: c for c in self.get([i for i, _ in nearest[:k]], registry)}
-        return [(found[i], 1.0 - float(d)) for i, d in nearest[:k] if i in found]
+        return nearest[:k]
