@@ -175,7 +175,10 @@ class KnowledgeBase:
             searched = resolve_follow_up(without_noise(text), recent)
         vector = self.embedder.encode([searched])[0]
         passages = self._search(searched, self.settings.retrieval.top_k, vector)
-        answer = self._composer.compose(text, vector, passages, searched, self.searcher.idf)
+        around = self.searcher.neighbours(passages[0]) if passages else []
+        answer = self._composer.compose(
+            text, vector, passages, searched, self.searcher.idf, context=around
+        )
         answer = not_mentioned(answer, self.searcher.doc_freq, self.settings.answer.suggestions)
         if mode != "llm" or (answer.abstained and not passages):
             yield answer

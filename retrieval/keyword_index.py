@@ -97,12 +97,19 @@ class KeywordIndex:
         self._added: dict[str, _Added] = {}
         self._df_change: dict[int, int] = {}  # token id -> chunks added minus chunks removed
         self._sentences: dict[str, list[frozenset[str]]] = {}
+        self._places: dict[tuple[str, int], StoredChunk] | None = None
 
     @property
     def chunks(self) -> list[StoredChunk]:
         """Return the chunks this index searches, base ones first."""
         base = [c for c, alive in zip(self._base.chunks, self._alive, strict=True) if alive]
         return base + [a.chunk for a in self._added.values()]
+
+    def at(self, source: str, number: int) -> StoredChunk | None:
+        """Return chunk ``number`` of document ``source`` when this index searches it."""
+        if self._places is None:
+            self._places = {(c.source, c.chunk): c for c in self.chunks}
+        return self._places.get((source, number))
 
     def __len__(self) -> int:
         """Return the number of chunks this index searches."""
@@ -133,6 +140,7 @@ class KeywordIndex:
         new = object.__new__(KeywordIndex)
         new._tokenizer, new._base, new._sentences = self._tokenizer, self._base, self._sentences
         new._alive, new._own_mask, new._dead = self._alive, False, self._dead
+        new._places = None
         new._added, new._df_change = dict(self._added), dict(self._df_change)
         for chunk_id in {*removed, *(c.chunk_id for c in added)}:
             new._remove(chunk_id)

@@ -144,6 +144,22 @@ class HybridSearcher:
             time.perf_counter() - started,
         )
 
+    def neighbours(self, passage: Passage) -> list[Passage]:
+        """Return the chunks just before and after ``passage`` in its section, when it has one.
+
+        They come from the keyword index, which holds every live chunk; without one (BM25 off,
+        or before the first search) there are none.
+        """
+        index = self._index
+        if index is None or not passage.section:
+            return []
+        found = []
+        for number in (passage.chunk - 1, passage.chunk + 1):
+            chunk = index.at(passage.source, number)
+            if chunk is not None and chunk.section == passage.section:
+                found.append(to_passage(chunk, 0.0, 0.0))
+        return found
+
     def idf(self, term: str) -> float:
         """Return a stemmed term's IDF in the last keyword index, or 1.0 before one is built."""
         index = self._index

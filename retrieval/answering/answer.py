@@ -85,8 +85,12 @@ class AnswerComposer:
         passages: Sequence[Passage],
         searched: str = "",
         idf: TermWeights | None = None,
+        context: Sequence[Passage] = (),
     ) -> Answer:
         """Return an answer built from ``passages``, or an abstention when they do not cover it.
+
+        ``context`` holds chunks around the best passage in its section that search did not
+        return: the excerpt may run into them, but they never decide whether to answer.
 
         ``idf`` weighs the question's terms in the coverage that abstention looks at: a missing
         rare word (a name, a place) counts for more than a missing common one, which is what
@@ -99,7 +103,7 @@ class AnswerComposer:
         found = sentence_terms(pieces)
         coverage = term_coverage(terms, found, idf)
         support = self._support(passages, coverage)
-        answer = self._answer(question, question_vector, passages, searched, support, idf)
+        answer = self._answer(question, question_vector, passages, searched, support, idf, context)
         return replace(answer, support=support, coverage=coverage)
 
     def _answer(
@@ -110,6 +114,7 @@ class AnswerComposer:
         searched: str,
         support: float,
         idf: TermWeights | None,
+        context: Sequence[Passage] = (),
     ) -> Answer:
         """Return the excerpt that answers, or the abstention when the passages do not cover it."""
         top = max((p.score for p in passages), default=0.0)
@@ -120,8 +125,9 @@ class AnswerComposer:
         picker = ExcerptPicker(
             self.embedder, self.settings.excerpt_min_chars, self.settings.excerpt_max_chars, idf
         )
-        sections = join_sections(passages)
-        heads = [passages[s.members[0]] for s in sections]
+        sections = join_sections(passages, context)
+        pool = [*passages, *context]
+        heads = [pool[s.members[0]] for s in sections]
         stretches = picker.pick(
             searched,
             question_vector,
@@ -132,7 +138,7 @@ class AnswerComposer:
         if not stretches:
             return abstain(question, passages, self.settings.suggestions, searched)
         best = stretches[0]
-        passage = passages[sections[best.passage].member_at(best.start)]
+        passage = pool[sections[best.passage].member_at(best.start)]
         citation = Citation(
             number=1,
             source=passage.source,
@@ -140,7 +146,7 @@ class AnswerComposer:
             quote=best.quote,
             chunk_id=passage.chunk_id,
             url=passage.url,
-            score=passage.score,
+            score=sections[best.passage].score,
             section=passage.section,
         )
         return Answer(

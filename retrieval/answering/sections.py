@@ -1,15 +1,16 @@
 """Sections from retrieved chunks: neighbouring chunks of one section joined into one text.
 
 A section longer than a chunk is cut into several, and the sentence that answers is often in
-one chunk while the code or the explanation it leans on is in the next. When search returns
-neighbouring chunks of the same section (numbers ``n`` and ``n + 1``, same document and heading
-path), an excerpt may run across their boundary: their texts are joined, the overlap the chunker
-repeats at the start of the second kept once.
+one chunk while the code or the explanation it leans on is in the next. Neighbouring chunks of
+the same section (numbers ``n`` and ``n + 1``, same document and heading path) are joined, the
+overlap the chunker repeats at the start of the second kept once, so an excerpt may run across
+their boundary. They are the chunks search returned and, as context, the chunks around the best
+one. A document without headings has no sections: its chunks are read one by one.
 
->>> a = Passage("Use the json flag. It is off by default.", "a.md", "A", 0.5, "x", chunk=3)
->>> b = Passage("It is off by default. Turn it on in config.", "a.md", "A", 0.6, "y", chunk=4)
+>>> a = Passage("Use the json flag. It is off by default.", "a.md", "A", 0.5, "x", 3, section="J")
+>>> b = Passage("It is off by default. Turn it on here.", "a.md", "A", 0.6, "y", 4, section="J")
 >>> [s.text for s in join_sections([b, a])]
-['Use the json flag. It is off by default. Turn it on in config.']
+['Use the json flag. It is off by default. Turn it on here.']
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ JOINER = "\n\n"  # chunks that do not overlap were cut between paragraphs
 
 @dataclass(frozen=True, slots=True)
 class SectionText:
-    """Retrieved chunks of one section, in document order, as one text.
+    """Chunks of one section, in document order, as one text.
 
-    ``members`` are indexes into the ranked passages; ``offsets[i]`` is where member ``i``'s own
-    (not repeated) text starts in ``text``. ``rank`` is the best rank among the members.
+    ``members`` are indexes into the ranked passages followed by the context passages;
+    ``offsets[i]`` is where member ``i``'s own (not repeated) text starts in ``text``. ``rank``
+    is the best rank and ``score`` the best similarity among the members search returned.
     """
 
     text: str
@@ -55,28 +57,37 @@ def overlap(first: str, second: str) -> int:
     return 0
 
 
-def join_sections(passages: Sequence[Passage]) -> list[SectionText]:
-    """Return the passages with neighbouring chunks of one section joined, best ranked first."""
-    order = sorted(range(len(passages)), key=lambda i: (passages[i].source, passages[i].chunk))
+def join_sections(
+    passages: Sequence[Passage], context: Sequence[Passage] = ()
+) -> list[SectionText]:
+    """Return the passages with neighbouring chunks of one section joined, best ranked first.
+
+    ``context`` holds chunks search did not return (the neighbours of the best passage): they
+    extend a section that a returned passage is part of, and never make one of their own.
+    """
+    returned = {p.chunk_id for p in passages}
+    pool = [*passages, *context]
+    usable = [i for i, p in enumerate(pool) if i < len(passages) or p.chunk_id not in returned]
+    order = sorted(usable, key=lambda i: (pool[i].source, pool[i].chunk, i))
     runs: list[list[int]] = []
     for index in order:
-        p = passages[index]
-        if runs:
-            last = passages[runs[-1][-1]]
+        p = pool[index]
+        if runs and p.section:
+            last = pool[runs[-1][-1]]
             if (last.source, last.section) == (p.source, p.section) and p.chunk == last.chunk + 1:
                 runs[-1].append(index)
                 continue
         runs.append([index])
-    joined = [_join(passages, run) for run in runs]
+    joined = [_join(pool, run, len(passages)) for run in runs if min(run) < len(passages)]
     return sorted(joined, key=lambda s: s.rank)
 
 
-def _join(passages: Sequence[Passage], run: Sequence[int]) -> SectionText:
+def _join(pool: Sequence[Passage], run: Sequence[int], returned: int) -> SectionText:
     """Return one run of neighbouring chunks as a single text."""
-    text = passages[run[0]].text
+    text = pool[run[0]].text
     offsets = [0]
     for index in run[1:]:
-        piece = passages[index].text
+        piece = pool[index].text
         shared = overlap(text, piece)
         if shared:
             offsets.append(len(text))
@@ -88,6 +99,6 @@ def _join(passages: Sequence[Passage], run: Sequence[int]) -> SectionText:
         text=text,
         members=tuple(run),
         offsets=tuple(offsets),
-        score=max(passages[i].score for i in run),
+        score=max(pool[i].score for i in run if i < returned),
         rank=min(run),
     )

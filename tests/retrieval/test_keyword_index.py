@@ -122,3 +122,12 @@ def test_the_searcher_follows_ingests_without_rebuilding(tmp_path: Path) -> None
         compare(index, rebuilt, question)
     assert {p.source for p in kb.search("quorblet keeper")} >= {"doc-3.md", "extra.md"}
     assert "doc-4.md" not in {p.source for p in kb.search("document 4")}
+
+
+def test_a_chunk_is_found_by_its_place_in_its_document() -> None:
+    """``at`` finds a live chunk by document and number, following updates."""
+    first = KeywordIndex([chunk("a", "apples"), chunk("b", "pears")])
+    assert first.at("a.md", 0) is not None and first.at("a.md", 1) is None
+    second = first.updated({"a"}, [chunk("c", "plums")])
+    assert second.at("a.md", 0) is None
+    assert second.at("c.md", 0) is not None and first.at("a.md", 0) is not None

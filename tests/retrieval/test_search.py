@@ -9,7 +9,7 @@ import pytest
 from retrieval import KnowledgeBase
 from retrieval.search import to_passage
 from retrieval.store import stored_chunk
-from tests.conftest import SEED_SOURCE
+from tests.conftest import SEED_SOURCE, KnowledgeBaseFactory
 
 
 def test_search_returns_passages_with_metadata(seed_kb: KnowledgeBase) -> None:
@@ -101,3 +101,23 @@ def test_a_passage_carries_the_stored_chunk_fields() -> None:
     assert passage.url == "https://example.org/gateway#privileged-intents"
     assert passage.section == "Intents › Privileged Intents"
     assert (passage.chunk_id, passage.score, passage.rank_score) == ("c1", 0.7, 0.9)
+
+
+def test_neighbours_are_the_chunks_around_a_passage_in_its_section(
+    make_seeded_kb: KnowledgeBaseFactory,
+) -> None:
+    """A long section's chunks each have the chunks before and after them, none past a heading."""
+    sentences = " ".join(
+        f"Harbour rule {n} says boats of class {n} moor at pier {n}." for n in range(90)
+    )
+    document = (
+        f"# Harbour guide\n\n## Mooring\n\n{sentences}\n\n## Tides\n\nTides turn twice a day.\n"
+    )
+    kb = make_seeded_kb("neighbours", {"harbour.md": document})
+    passages = kb.search("Which pier do boats of class 40 moor at?", k=5)
+    top = next(p for p in passages if p.source == "harbour.md" and p.section.endswith("Mooring"))
+    around = kb.searcher.neighbours(top)
+    assert around and {p.chunk for p in around} <= {top.chunk - 1, top.chunk + 1}
+    assert all(p.source == "harbour.md" and p.section == top.section for p in around)
+    tides = next(p for p in kb.search("When do the tides turn?", k=5) if "Tides" in p.section)
+    assert kb.searcher.neighbours(tides) == []  # the chunk before it is another section

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -79,6 +80,23 @@ MARKED_UP = Passage(
     chunk_id="intro-1",
     section="Intents",
 )
+URLS = Passage(  # the explanation; the next chunk of its section holds the example
+    text=(
+        "Some of the URL validation differs from V1. The new Url types append slashes to "
+        "the validated version if no path is included, even if a slash is not specified."
+    ),
+    source="migration.md",
+    title="Migration guide",
+    score=0.45,
+    chunk_id="migration-40",
+    chunk=40,
+    section="Url and Dsn types",
+)
+URLS_EXAMPLE = (
+    "```python\nfrom pydantic import AnyUrl\n\n"
+    "assert str(AnyUrl(url='https://google.com')) == 'https://google.com/'\n```"
+)
+URLS_QUESTION = "why does AnyUrl put a slash on the end of https://google.com?"
 WHY = "my bot can't read what people type in messages, why?"
 HOW = "how do i turn on the message content intent in my code?"
 
@@ -256,34 +274,26 @@ def test_the_code_after_the_answer_is_shown_when_not_asked_how(embedder: Embedde
 
 def test_an_excerpt_runs_across_neighbouring_chunks_of_its_section(embedder: Embedder) -> None:
     """The explanation in one chunk and its example in the next are quoted together."""
-    explained = Passage(
-        text=(
-            "Some of the URL validation differs from V1. The new Url types append slashes to "
-            "the validated version if no path is included, even if a slash is not specified."
-        ),
-        source="migration.md",
-        title="Migration guide",
-        score=0.45,
-        chunk_id="migration-40",
-        chunk=40,
-        section="Url and Dsn types",
-    )
-    example = Passage(
-        text=(
-            "```python\nfrom pydantic import AnyUrl\n\n"
-            "assert str(AnyUrl(url='https://google.com')) == 'https://google.com/'\n```"
-        ),
-        source="migration.md",
-        title="Migration guide",
-        score=0.5,
-        chunk_id="migration-41",
-        chunk=41,
-        section="Url and Dsn types",
-    )
-    question = "why does AnyUrl put a slash on the end of https://google.com?"
-    answer = compose(embedder, question, [example, EVENTS, explained], excerpt_min_chars=0)
+    example = replace(URLS, text=URLS_EXAMPLE, score=0.5, chunk_id="migration-41", chunk=41)
+    answer = compose(embedder, URLS_QUESTION, [example, EVENTS, URLS], excerpt_min_chars=0)
     assert "append slashes to the validated version" in answer.text
     assert "== 'https://google.com/'" in answer.text
     cited = answer.citations[0]
     assert cited.chunk_id == "migration-40"  # where the quote starts
     assert cited.quote.startswith("The new Url types") and cited.quote.endswith("```")
+
+
+def test_an_excerpt_reads_on_into_the_chunk_after_the_best_one(embedder: Embedder) -> None:
+    """The example search did not return, next in the best passage's section, is quoted with it."""
+    example = replace(URLS, text=URLS_EXAMPLE, score=0.0, chunk_id="migration-41", chunk=41)
+    question = URLS_QUESTION
+    options = AnswerSettings.model_validate({"min_support": -1.0, "excerpt_min_chars": 0})
+    composer = AnswerComposer(embedder, options)
+    vector = embedder.encode([question])[0]
+    alone = composer.compose(question, vector, [URLS, EVENTS])
+    assert "google.com/'" not in alone.text
+    answer = composer.compose(question, vector, [URLS, EVENTS], context=[example])
+    assert "append slashes to the validated version" in answer.text
+    assert "== 'https://google.com/'" in answer.text
+    assert answer.citations[0].chunk_id == "migration-40"
+    assert [p.chunk_id for p in answer.passages] == ["migration-40", "events-7"]

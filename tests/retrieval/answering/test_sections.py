@@ -53,3 +53,23 @@ def test_overlap_ignores_short_coincidences() -> None:
     """A few shared characters are not the chunker's overlap."""
     assert overlap("ends with the", "the start") == 0
     assert overlap("one two three four", "three four five") == len("three four")
+
+
+def test_chunks_of_a_document_without_headings_are_read_one_by_one() -> None:
+    """Without a heading path there is no section to read across."""
+    passages = [chunk("First part.", 1, 0.5, section=""), chunk("Second part.", 2, 0.4, section="")]
+    assert [s.members for s in join_sections(passages)] == [(0,), (1,)]
+
+
+def test_context_extends_a_returned_section_and_never_stands_alone() -> None:
+    """A neighbour search did not return joins its section; alone or repeated it is left out."""
+    returned = [chunk("Explained here.", 7, 0.6), chunk("Other topic.", 2, 0.5, source="o.md")]
+    context = [
+        chunk("```\nexample\n```", 8, 0.0),  # after chunk 7: joins it
+        chunk("Explained here.", 7, 0.0),  # the returned chunk again
+        chunk("Far away.", 20, 0.0),  # no returned neighbour
+    ]
+    joined = join_sections(returned, context)
+    assert [s.members for s in joined] == [(0, 2), (1,)]
+    assert joined[0].text == "Explained here.\n\n```\nexample\n```"
+    assert joined[0].score == 0.6  # the similarity of what search returned
