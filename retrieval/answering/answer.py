@@ -7,12 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from retrieval.answering.excerpt import (
-    SEE_ALSO_MARGIN,
-    ExcerptPicker,
-    Stretch,
-    with_marker,
-)
+from retrieval.answering.excerpt import SEE_ALSO_MARGIN, ExcerptPicker, Stretch, with_marker
 from retrieval.answering.sections import join_sections
 from retrieval.document import SECTION_SEPARATOR
 from retrieval.embedding import Embedder
