@@ -64,6 +64,7 @@ QUERY_MODULES = frozenset(
         "questions.py",
         "retriever.py",
         "search.py",
+        "sections.py",
         "watch.py",
     }
 )
