@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from retrieval import KnowledgeBase
 from retrieval.search import to_passage
 from retrieval.store import stored_chunk
+from retrieval.types import Answer, Passage
 from tests.conftest import SEED_SOURCE, KnowledgeBaseFactory
+
+
+# One section several chunks long.
+MOORING = " ".join(f"Harbour rule {n} says boats of class {n} moor at pier {n}." for n in range(90))
 
 
 def test_search_returns_passages_with_metadata(seed_kb: KnowledgeBase) -> None:
@@ -107,11 +113,8 @@ def test_neighbours_are_the_chunks_around_a_passage_in_its_section(
     make_seeded_kb: KnowledgeBaseFactory,
 ) -> None:
     """A long section's chunks each have the chunks before and after them, none past a heading."""
-    sentences = " ".join(
-        f"Harbour rule {n} says boats of class {n} moor at pier {n}." for n in range(90)
-    )
     document = (
-        f"# Harbour guide\n\n## Mooring\n\n{sentences}\n\n## Tides\n\nTides turn twice a day.\n"
+        f"# Harbour guide\n\n## Mooring\n\n{MOORING}\n\n## Tides\n\nTides turn twice a day.\n"
     )
     kb = make_seeded_kb("neighbours", {"harbour.md": document})
     passages = kb.search("Which pier do boats of class 40 moor at?", k=5)
@@ -121,3 +124,22 @@ def test_neighbours_are_the_chunks_around_a_passage_in_its_section(
     assert all(p.source == "harbour.md" and p.section == top.section for p in around)
     tides = next(p for p in kb.search("When do the tides turn?", k=5) if "Tides" in p.section)
     assert kb.searcher.neighbours(tides) == []  # the chunk before it is another section
+
+
+def test_an_answer_is_composed_with_the_neighbours_of_its_best_passage(
+    make_seeded_kb: KnowledgeBaseFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ask hands the composer the chunks around the best passage as context."""
+    kb = make_seeded_kb(
+        "ask_neighbours", {"harbour.md": f"# Harbour guide\n\n## Mooring\n\n{MOORING}\n"}
+    )
+    seen: list[list[Passage]] = []
+    compose = kb._composer.compose
+
+    def spy(*args: Any, **kwargs: Any) -> Answer:
+        seen.append(list(kwargs["context"]))
+        return compose(*args, **kwargs)
+
+    monkeypatch.setattr(kb._composer, "compose", spy)
+    answer = kb.ask("Which pier do boats of class 40 moor at?")
+    assert seen and seen[0] and seen[0] == kb.searcher.neighbours(answer.passages[0])
