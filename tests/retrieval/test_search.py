@@ -13,7 +13,6 @@ from retrieval.store import stored_chunk
 from retrieval.types import Answer, Passage
 from tests.conftest import SEED_SOURCE, KnowledgeBaseFactory
 
-
 # One section several chunks long.
 MOORING = " ".join(f"Harbour rule {n} says boats of class {n} moor at pier {n}." for n in range(90))
 
