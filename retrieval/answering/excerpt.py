@@ -268,13 +268,15 @@ class ExcerptPicker:
             first -= 1
         # Context up to the minimum, but not much past it: a long neighbour would bury the answer.
         soft = min(self.max_chars, round(self.min_chars * PROSE_SLACK))
+        # Forward first, but the anchor's paragraph is finished before another one is started.
         while size(first, last) < self.min_chars:
-            if can_add(last + 1, soft):
-                last += 1
-            elif can_add(first - 1, soft):
-                first -= 1
-            else:
+            inside = first > 0 and not _opens_paragraph(text, found, first)
+            leaving = last + 1 < len(found) and _opens_paragraph(text, found, last + 1)
+            ahead = (first - 1, last + 1) if inside and leaving else (last + 1, first - 1)
+            index = next((i for i in ahead if can_add(i, soft)), None)
+            if index is None:
                 break
+            first, last = min(first, index), max(last, index)
         covered = frozenset().union(*(u.terms for u in found[first : last + 1]))
         while ON_TOPIC:  # neighbours that bring more of the question's terms stay on topic
             for index in (last + 1, first - 1):
@@ -312,6 +314,12 @@ class ExcerptPicker:
             return excerpt
         cut = excerpt[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
         return cut + "…"
+
+
+def _opens_paragraph(text: str, found: Sequence[Unit], index: int) -> bool:
+    """Return True when unit ``index`` starts a paragraph: a blank line or a block before it."""
+    before = found[index - 1]
+    return before.kind != "prose" or "\n\n" in text[before.end : found[index].start]
 
 
 def _dangling(text: str, found: Sequence[Unit], last: int) -> bool:

@@ -297,3 +297,25 @@ def test_an_excerpt_reads_on_into_the_chunk_after_the_best_one(embedder: Embedde
     assert "== 'https://google.com/'" in answer.text
     assert answer.citations[0].chunk_id == "migration-40"
     assert [p.chunk_id for p in answer.passages] == ["migration-40", "events-7"]
+
+
+def test_an_excerpt_finishes_its_paragraph_before_starting_the_next(embedder: Embedder) -> None:
+    """Growing to the minimum takes the sentence before the match, not the next paragraph's."""
+    context = Passage(
+        text=(
+            "If you see that error while configuring your application, you can push a context "
+            "manually. Use app.app_context() in a with block around init_db().\n\n"
+            "Tests that need an app context can use the same with block in a fixture. "
+            "The context ends when the block does."
+        ),
+        source="appcontext.rst",
+        title="The App and Request Context",
+        score=0.6,
+        chunk_id="appcontext-3",
+        section="Context During Setup",
+    )
+    question = "how do i call init_db() inside create_app() without the app context error?"
+    answer = compose(embedder, question, [context], excerpt_min_chars=120)
+    assert "If you see that error while configuring" in answer.text
+    assert "app.app_context() in a with block" in answer.text
+    assert "fixture" not in answer.text
