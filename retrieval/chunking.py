@@ -53,6 +53,7 @@ class Chunk:
     url: str | None = None
     section: str = ""
     anchor: str = ""
+    opens_in_code: bool = False  # the text starts inside a code block begun in an earlier chunk
 
     def metadata(self) -> dict[str, str | int]:
         """Return the metadata stored next to the chunk in the vector store."""
@@ -70,6 +71,8 @@ class Chunk:
             meta["section"] = self.section
         if self.anchor:
             meta["anchor"] = self.anchor
+        if self.opens_in_code:
+            meta["opens_in_code"] = 1
         return meta
 
     def embedding_text(self) -> str:
@@ -159,6 +162,10 @@ class Chunker:
                         url=section_url(page, anchor),
                         section=label,
                         anchor=anchor,
+                        opens_in_code=any(
+                            b.kind == "code" and b.start < clean_start < b.end
+                            for b in document.blocks
+                        ),
                     )
                 )
         return chunks

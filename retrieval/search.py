@@ -51,6 +51,7 @@ def to_passage(chunk: StoredChunk, score: float, rank_score: float) -> Passage:
         url=chunk.url,
         rank_score=rank_score,
         section=chunk.section,
+        opens_in_code=chunk.opens_in_code,
     )
 
 

@@ -39,6 +39,7 @@ class Passage:
     url: str | None = None
     rank_score: float = 0.0
     section: str = ""  # heading path joined with " › ", e.g. "Intents › Privileged Intents"
+    opens_in_code: bool = False  # the text starts inside a code block begun in an earlier chunk
 
     @property
     def place(self) -> str:

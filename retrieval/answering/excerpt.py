@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.answering.markup import code_spans, fenced, is_heading, is_rule, plain
+from retrieval.answering.markup import code_spans, code_tail, fenced, is_heading, is_rule, plain
 from retrieval.embedding import Embedder
 from retrieval.text import key_term_set, key_terms, sentence_spans, term_coverage, words
 
@@ -35,6 +35,7 @@ ON_TOPIC = False  # then neighbours that bring more of the question's terms are 
 SEE_ALSO_MARGIN = 0.2  # other passages scoring within this of the best are listed as "See also"
 HEADING_WORDS = 10  # a line of its own with more words than this is prose, not a heading
 MARKER = " [1]"  # an excerpt quotes one passage: its one citation
+CLOSE_FENCE = "\n```"  # ends a code block that an excerpt cut short
 
 # Words that ask for a procedure (and so for code, when the documents have it).
 HOW_WORDS = frozenset(["how", "example", "examples", "snippet", "syntax", "howto"])
@@ -75,12 +76,18 @@ def asks_how(question: str) -> bool:
     return not HOW_WORDS.isdisjoint(words(question.lower()))
 
 
-def units(text: str, headings: Sequence[str] = ()) -> list[Unit]:
-    """Cut passage text into prose sentences, heading lines and whole code blocks, in order."""
+def units(text: str, headings: Sequence[str] = (), opens_in_code: bool = False) -> list[Unit]:
+    """Cut passage text into prose sentences, heading lines and whole code blocks, in order.
+
+    ``opens_in_code`` says the text starts inside a code block: up to its closing fence is code.
+    """
     heads = {h.strip().casefold() for h in headings if h.strip()}
     found: list[Unit] = []
-    pos = 0
-    for start, end in [*code_spans(text), (len(text), len(text))]:
+    pos = code_tail(text) if opens_in_code else 0
+    if pos:
+        found.append(Unit(0, pos, "code", key_term_set(text[:pos])))
+    spans = [(pos + a, pos + b) for a, b in code_spans(text[pos:])]
+    for start, end in [*spans, (len(text), len(text))]:
         found.extend(_prose_units(text, pos, start, heads))
         if end > start:
             found.append(Unit(start, end, "code", key_term_set(text[start:end])))
@@ -173,14 +180,21 @@ class ExcerptPicker:
         texts: Sequence[str],
         headings: Sequence[Sequence[str]],
         similarities: Sequence[float],
+        opens_in_code: Sequence[bool] = (),
     ) -> list[Stretch]:
-        """Return each passage's best stretch, best first; ``texts`` are ranked passage texts."""
+        """Return each passage's best stretch, best first; ``texts`` are ranked passage texts.
+
+        ``opens_in_code[i]`` says text ``i`` starts inside a code block begun before it.
+        """
         terms = key_terms(question)
 
         def coverage(found: frozenset[str]) -> float:
             return term_coverage(terms, [found], self.idf)
 
-        cut = [units(t, h) for t, h in zip(texts[:PASSAGES_READ], headings, strict=False)]
+        inside = [*opens_in_code, *[False] * len(texts)]
+        cut = [
+            units(t, h, o) for t, h, o in zip(texts[:PASSAGES_READ], headings, inside, strict=False)
+        ]
         anchors = self._anchors(cut, coverage)
         if not anchors:
             return []
@@ -308,12 +322,22 @@ class ExcerptPicker:
         return first, last
 
     def _fit(self, excerpt: str) -> str:
-        """Cut an excerpt that is still too long (one enormous sentence) at a word."""
+        """Cut an excerpt that is still too long (one enormous sentence or code block) at a word.
+
+        A code block cut short keeps its closing fence, so the rest of a message is not code.
+        """
         limit = self.max_chars - len(MARKER)
         if len(excerpt) <= limit:
             return excerpt
-        cut = excerpt[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
-        return cut + "…"
+        cut = _cut(excerpt, limit - 1)
+        if cut.count("```") % 2:
+            return _cut(excerpt, limit - 1 - len(CLOSE_FENCE)) + CLOSE_FENCE
+        return cut
+
+
+def _cut(text: str, limit: int) -> str:
+    """Return ``text`` cut to ``limit`` characters at a word, marked as cut."""
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def _opens_paragraph(text: str, found: Sequence[Unit], index: int) -> bool:

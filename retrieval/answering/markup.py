@@ -16,6 +16,8 @@ _FENCE = re.compile(
     r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[^\n]*\n.*?(?:^[ \t]*(?P=fence)[ \t]*$|\Z)",
     re.DOTALL | re.MULTILINE,
 )
+_CLOSING_FENCE = re.compile(r"^[ \t]*(?:`{3,}|~{3,})[ \t]*$", re.MULTILINE)
+_FENCE_AT_END = re.compile(r"\n?[ \t]*(?:`{3,}|~{3,})[ \t]*\Z")
 # A reST literal block: a paragraph ending in "::", a blank line, then indented lines.
 _LITERAL = re.compile(r"::[ \t]*\n(?:[ \t]*\n)+(?P<body>(?:(?:[ \t]+[^\n]*)?\n)*(?:[ \t]+[^\n]*))")
 _HEADING_HASH = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+\S")
@@ -80,6 +82,15 @@ def code_spans(text: str) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
+def code_tail(text: str) -> int:
+    """Return where the code ends in text that starts inside a code block: after its closing fence.
+
+    The whole text is code when the block does not close in it.
+    """
+    match = _CLOSING_FENCE.search(text)
+    return match.end() if match else len(text)
+
+
 def is_fenced(code: str) -> bool:
     """Return True when a code block is already fenced."""
     return bool(_FENCE.match(code.strip("\n")))
@@ -90,7 +101,8 @@ def fenced(code: str) -> str:
     code = code.strip("\n")
     if is_fenced(code):
         return textwrap.dedent(code)
-    return "```\n" + textwrap.dedent(code).rstrip() + "\n```"
+    body = _FENCE_AT_END.sub("", code)  # the tail of a block cut by the chunker keeps its fence
+    return "```\n" + textwrap.dedent(body).rstrip() + "\n```"
 
 
 def is_heading(line: str, following: str = "") -> bool:

@@ -9,7 +9,12 @@ from typing import Any
 from retrieval.chunking import Chunk
 
 DOC_PREFIX = "doc:"  # registry ids of document records are DOC_PREFIX + source
-OPTIONAL_FIELDS = ("url", "section", "anchor")  # chunk metadata keys written only when set
+OPTIONAL_FIELDS = (
+    "url",
+    "section",
+    "anchor",
+    "opens_in_code",
+)  # chunk metadata keys written only when set
 
 
 # A chunk read back from the store is the Chunk that was written: the same typed fields.
@@ -39,6 +44,7 @@ def stored_chunk(chunk_id: str, text: str | None, meta: Mapping[str, Any] | None
         url=str(meta["url"]) if meta.get("url") else None,
         section=str(meta.get("section", "")),
         anchor=str(meta.get("anchor", "")),
+        opens_in_code=bool(meta.get("opens_in_code", False)),
     )
 
 

@@ -103,6 +103,21 @@ def test_a_code_block_that_fits_is_never_cut() -> None:
     assert not any(code in c.text for c in plain)
 
 
+def test_a_chunk_that_starts_inside_a_long_code_block_says_so() -> None:
+    """Cut by lines, a code block too long for one chunk marks the chunks that lack its fence."""
+    code = "```python\n" + "".join(f"client.add_cog(Cog{i}(bot))\n" for i in range(40)) + "```"
+    assert len(code) > SIZE
+    body = SENTENCE * 2 + "Register every cog:\n\n" + code + "\n\n" + SENTENCE * 2
+    doc = document([(("Cogs",), body)], blocks=[("code", code)])
+    chunks = Chunker(SIZE, OVERLAP).split(doc)
+    inside = [c for c in chunks if c.opens_in_code]
+    assert inside and all(not c.text.startswith("```") for c in inside)
+    opening = next(c for c in chunks if "```python" in c.text)
+    assert not opening.opens_in_code and opening.chunk < inside[0].chunk
+    assert all(c.metadata().get("opens_in_code") == 1 for c in inside)
+    assert all("opens_in_code" not in c.metadata() for c in chunks if not c.opens_in_code)
+
+
 def test_a_table_is_cut_only_between_rows() -> None:
     rows = [f"option_{i} | int | {i * 10} | how many things number {i} allows" for i in range(30)]
     table = "\n".join(rows)

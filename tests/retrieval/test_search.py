@@ -94,6 +94,7 @@ def test_a_passage_carries_the_stored_chunk_fields() -> None:
         "url": "https://example.org/gateway#privileged-intents",
         "section": "Intents › Privileged Intents",
         "anchor": "privileged-intents",
+        "opens_in_code": 1,
     }
     passage = to_passage(stored_chunk("c1", "Privileged intents need approval.", meta), 0.7, 0.9)
     assert (passage.source, passage.title, passage.chunk, passage.start, passage.end) == (
@@ -106,6 +107,8 @@ def test_a_passage_carries_the_stored_chunk_fields() -> None:
     assert passage.url == "https://example.org/gateway#privileged-intents"
     assert passage.section == "Intents › Privileged Intents"
     assert (passage.chunk_id, passage.score, passage.rank_score) == ("c1", 0.7, 0.9)
+    assert passage.opens_in_code
+    assert not to_passage(stored_chunk("c2", "Text.", {"source": "a.md"}), 0.5, 0.5).opens_in_code
 
 
 def test_neighbours_are_the_chunks_around_a_passage_in_its_section(

@@ -319,3 +319,43 @@ def test_an_excerpt_finishes_its_paragraph_before_starting_the_next(embedder: Em
     assert "If you see that error while configuring" in answer.text
     assert "app.app_context() in a with block" in answer.text
     assert "fixture" not in answer.text
+
+
+def test_the_tail_of_a_code_block_cut_by_the_chunker_is_shown_as_code(embedder: Embedder) -> None:
+    """A chunk starting inside a code block shows that code fenced, not unwrapped as prose."""
+    tail = Passage(
+        text=(
+            "class Node(BaseModel):\n    id: int\n    children: list[Node] = []\n```\n\n"
+            "Models with self-referencing fields like this are supported."
+        ),
+        source="forward_annotations.md",
+        title="Forward annotations",
+        score=0.6,
+        chunk_id="forward-5",
+        chunk=5,
+        section="Self-referencing Models",
+        opens_in_code=True,
+    )
+    question = "how do i define a tree node model whose children are the same model type?"
+    answer = compose(embedder, question, [tail], excerpt_min_chars=400)
+    assert "```\nclass Node(BaseModel):\n    id: int\n    children: list[Node] = []\n```" in (
+        answer.text
+    )
+    assert "self-referencing fields" in answer.text
+    assert "```\n```" not in answer.text
+
+
+def test_a_code_block_cut_to_the_maximum_keeps_its_closing_fence(embedder: Embedder) -> None:
+    """An excerpt that ends inside code closes the block, so the message after it is not code."""
+    code = "```python\n" + "".join(f"client.add_cog(Cog{i}(bot))  # cog {i}\n" for i in range(60))
+    wall = Passage(
+        text=code + "```",  # the block alone, longer than an excerpt
+        source="cogs.md",
+        title="Cogs",
+        score=0.6,
+        chunk_id="cogs-0",
+    )
+    answer = compose(embedder, "how do i register every cog of my bot?", [wall])
+    assert len(answer.text) <= 900
+    assert answer.text.count("```") % 2 == 0
+    assert "…\n```" in answer.text
