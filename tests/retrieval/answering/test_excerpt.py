@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -114,6 +115,12 @@ def compose(
     options: dict[str, object] = {"min_support": -1.0, "min_score": -1.0, **settings}
     composer = AnswerComposer(embedder, AnswerSettings.model_validate(options))
     return composer.compose(question, embedder.encode([question])[0], passages)
+
+
+def section_passage(text: str, source: str, title: str, section: str, **extra: Any) -> Passage:
+    """Return a retrieved passage of one section, id and score filled in."""
+    fields: dict[str, Any] = {"score": 0.6, "chunk_id": f"{source}-0", **extra}
+    return Passage(text=text, source=source, title=title, section=section, **fields)
 
 
 def words(text: str) -> str:
@@ -253,18 +260,16 @@ def test_an_excerpt_stops_at_the_next_heading(embedder: Embedder) -> None:
 
 def test_the_code_after_the_answer_is_shown_when_not_asked_how(embedder: Embedder) -> None:
     """The example that follows the answering sentence belongs to the excerpt, asked how or not."""
-    debugger = Passage(
-        text=(
+    debugger = section_passage(
+        (
             "When using an external debugger, the app should still be in debug mode. "
             "However, the built-in debugger and reloader should be disabled so they don't "
             "interfere with the external debugger.\n\n"
             "```text\n$ flask --app hello run --debug --no-debugger --no-reload\n```"
         ),
-        source="debugging.rst",
-        title="Debugging",
-        score=0.55,
-        chunk_id="debugging-3",
-        section="External Debuggers",
+        "debugging.rst",
+        "Debugging",
+        "External Debuggers",
     )
     question = "vscode breakpoints never trigger in debug mode, do i need to turn something off?"
     answer = compose(embedder, question, [debugger], excerpt_min_chars=0)
@@ -301,18 +306,16 @@ def test_an_excerpt_reads_on_into_the_chunk_after_the_best_one(embedder: Embedde
 
 def test_an_excerpt_finishes_its_paragraph_before_starting_the_next(embedder: Embedder) -> None:
     """Growing to the minimum takes the sentence before the match, not the next paragraph's."""
-    context = Passage(
-        text=(
+    context = section_passage(
+        (
             "If you see that error while configuring your application, you can push a context "
             "manually. Use app.app_context() in a with block around init_db().\n\n"
             "Tests that need an app context can use the same with block in a fixture. "
             "The context ends when the block does."
         ),
-        source="appcontext.rst",
-        title="The App and Request Context",
-        score=0.6,
-        chunk_id="appcontext-3",
-        section="Context During Setup",
+        "appcontext.rst",
+        "The App and Request Context",
+        "Context During Setup",
     )
     question = "how do i call init_db() inside create_app() without the app context error?"
     answer = compose(embedder, question, [context], excerpt_min_chars=120)
@@ -323,17 +326,15 @@ def test_an_excerpt_finishes_its_paragraph_before_starting_the_next(embedder: Em
 
 def test_the_tail_of_a_code_block_cut_by_the_chunker_is_shown_as_code(embedder: Embedder) -> None:
     """A chunk starting inside a code block shows that code fenced, not unwrapped as prose."""
-    tail = Passage(
-        text=(
+    tail = section_passage(
+        (
             "class Node(BaseModel):\n    id: int\n    children: list[Node] = []\n```\n\n"
             "Models with self-referencing fields like this are supported."
         ),
-        source="forward_annotations.md",
-        title="Forward annotations",
-        score=0.6,
-        chunk_id="forward-5",
+        "forward_annotations.md",
+        "Forward annotations",
+        "Self-referencing Models",
         chunk=5,
-        section="Self-referencing Models",
         opens_in_code=True,
     )
     question = "how do i define a tree node model whose children are the same model type?"
