@@ -65,6 +65,7 @@ QUERY_MODULES = frozenset(
         "retriever.py",
         "search.py",
         "sections.py",
+        "spelling.py",
         "watch.py",
     }
 )

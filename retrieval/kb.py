@@ -129,7 +129,8 @@ class KnowledgeBase:
         ['petro-trump-white-house-meeting.txt']
         """
         text = clean_question(question, self.settings.answer.max_question_chars, self.topics)
-        return self._search(without_noise(text), k or self.settings.retrieval.top_k)
+        searched = self.searcher.corrected(without_noise(text))
+        return self._search(searched, k or self.settings.retrieval.top_k)
 
     def _search(self, text: str, k: int, vector: np.ndarray | None = None) -> list[Passage]:
         """Search a cleaned question, dense and keyword results from one version of the index."""
@@ -173,6 +174,7 @@ class KnowledgeBase:
             searched = condense_question(recent, text, self.settings.llm, api_key)
         else:
             searched = resolve_follow_up(without_noise(text), recent)
+        searched = self.searcher.corrected(searched)
         vector = self.embedder.encode([searched])[0]
         passages = self._search(searched, self.settings.retrieval.top_k, vector)
         around = self.searcher.neighbours(passages[0]) if passages else []

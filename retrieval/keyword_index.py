@@ -25,6 +25,7 @@ import bm25s
 import numpy as np
 from bm25s.tokenization import Tokenizer
 
+from retrieval.spelling import Speller, correct
 from retrieval.store import StoredChunk
 from retrieval.text import index_terms, key_term_set, sentence_spans, term_coverage
 from retrieval.types import place_label
@@ -98,6 +99,7 @@ class KeywordIndex:
         self._df_change: dict[int, int] = {}  # token id -> chunks added minus chunks removed
         self._sentences: dict[str, list[frozenset[str]]] = {}
         self._places: dict[tuple[str, int], StoredChunk] | None = None
+        self._speller: Speller | None = None  # built on the first misspelt word, then kept
 
     @property
     def chunks(self) -> list[StoredChunk]:
@@ -110,6 +112,16 @@ class KeywordIndex:
         if self._places is None:
             self._places = {(c.source, c.chunk): c for c in self.chunks}
         return self._places.get((source, number))
+
+    def corrected(self, question: str) -> str:
+        """Return the question with its misspelt words replaced by words these chunks use."""
+        return correct(question, lambda term: self.doc_freq(term) > 0, self._words)
+
+    def _words(self) -> Speller:
+        """Return the words of the chunks for spelling lookups, indexed on first use."""
+        if self._speller is None:
+            self._speller = Speller(indexed_text(c) for c in self.chunks)
+        return self._speller
 
     def __len__(self) -> int:
         """Return the number of chunks this index searches."""
@@ -141,6 +153,9 @@ class KeywordIndex:
         new._tokenizer, new._base, new._sentences = self._tokenizer, self._base, self._sentences
         new._alive, new._own_mask, new._dead = self._alive, False, self._dead
         new._places = None
+        # The words of added chunks join the speller every version shares; words of removed
+        # chunks stay in it, which at worst corrects a word to one that no longer matches.
+        new._speller = self._speller
         new._added, new._df_change = dict(self._added), dict(self._df_change)
         for chunk_id in {*removed, *(c.chunk_id for c in added)}:
             new._remove(chunk_id)
@@ -149,6 +164,8 @@ class KeywordIndex:
             new._added[chunk.chunk_id] = _Added(chunk, counts, sum(counts.values()))
             for token in counts:
                 new._df_change[token] = new._df_change.get(token, 0) + 1
+        if new._speller is not None:
+            new._speller.add(indexed_text(c) for c in added)
         return new
 
     def _remove(self, chunk_id: str) -> None:

@@ -161,6 +161,17 @@ class HybridSearcher:
                 found.append(to_passage(chunk, 0.0, 0.0))
         return found
 
+    def corrected(self, question: str) -> str:
+        """Return the question with its misspelt words replaced by words the documents use.
+
+        See :mod:`retrieval.spelling`; ``retrieval.spelling = false`` turns it off. The words
+        are those of the last keyword index (built here before the first search), so this
+        costs no read of the store; the search that follows brings the index up to date.
+        """
+        if not self.settings.spelling:
+            return question
+        return (self._index or self.keyword_index()).corrected(question)
+
     def idf(self, term: str) -> float:
         """Return a stemmed term's IDF in the last keyword index, or 1.0 before one is built."""
         index = self._index

@@ -160,6 +160,7 @@ class RetrievalSettings(Section):
     dense_weight: float = Field(1.0, ge=0)
     bm25_weight: float = Field(0.2, ge=0)  # in "rrf" fusion weights of about 1.0 suit better
     coverage_weight: float = Field(0.5, ge=0)  # "score" fusion: one sentence holding the terms
+    spelling: bool = True  # misspelt question words are corrected to words the documents use
 
 
 class AnswerSettings(Section):
