@@ -121,8 +121,7 @@ class AnswerComposer:
             self.embedder, self.settings.excerpt_min_chars, self.settings.excerpt_max_chars, idf
         )
         sections = join_sections(passages, context)
-        pool = [*passages, *context]
-        heads = [pool[s.members[0]] for s in sections]
+        heads = [s.parts[0] for s in sections]
         stretches = picker.pick(
             searched,
             question_vector,
@@ -134,7 +133,7 @@ class AnswerComposer:
         if not stretches:
             return abstain(question, passages, self.settings.suggestions, searched)
         best = stretches[0]
-        passage = pool[sections[best.passage].member_at(best.start)]
+        passage = sections[best.passage].passage_at(best.start)
         citation = Citation(
             number=1,
             source=passage.source,

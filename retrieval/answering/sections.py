@@ -28,23 +28,25 @@ JOINER = "\n\n"  # chunks that do not overlap were cut between paragraphs
 class SectionText:
     """Chunks of one section, in document order, as one text.
 
-    ``members`` are indexes into the ranked passages followed by the context passages;
-    ``offsets[i]`` is where member ``i``'s own (not repeated) text starts in ``text``. ``rank``
-    is the best rank and ``score`` the best similarity among the members search returned.
+    ``members`` are indexes into the ranked passages followed by the context passages, and
+    ``parts`` those passages; ``offsets[i]`` is where member ``i``'s own (not repeated) text
+    starts in ``text``. ``rank`` is the best rank and ``score`` the best similarity among the
+    members search returned.
     """
 
     text: str
     members: tuple[int, ...]
+    parts: tuple[Passage, ...]
     offsets: tuple[int, ...]
     score: float
     rank: int
 
-    def member_at(self, position: int) -> int:
-        """Return the passage index whose text holds ``position`` of the joined text."""
-        found = self.members[0]
-        for member, offset in zip(self.members, self.offsets, strict=True):
+    def passage_at(self, position: int) -> Passage:
+        """Return the passage whose text holds ``position`` of the joined text."""
+        found = self.parts[0]
+        for part, offset in zip(self.parts, self.offsets, strict=True):
             if offset <= position:
-                found = member
+                found = part
         return found
 
 
@@ -98,6 +100,7 @@ def _join(pool: Sequence[Passage], run: Sequence[int], returned: int) -> Section
     return SectionText(
         text=text,
         members=tuple(run),
+        parts=tuple(pool[i] for i in run),
         offsets=tuple(offsets),
         score=max(pool[i].score for i in run if i < returned),
         rank=min(run),

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from retrieval import KnowledgeBase
+from retrieval.answering.answer import AnswerComposer
 from retrieval.search import to_passage
 from retrieval.store import stored_chunk
 from retrieval.types import Answer, Passage
@@ -136,12 +137,12 @@ def test_an_answer_is_composed_with_the_neighbours_of_its_best_passage(
         "ask_neighbours", {"harbour.md": f"# Harbour guide\n\n## Mooring\n\n{MOORING}\n"}
     )
     seen: list[list[Passage]] = []
-    compose = kb._composer.compose
+    compose = AnswerComposer.compose
 
-    def spy(*args: Any, **kwargs: Any) -> Answer:
+    def spy(self: AnswerComposer, *args: Any, **kwargs: Any) -> Answer:
         seen.append(list(kwargs["context"]))
-        return compose(*args, **kwargs)
+        return compose(self, *args, **kwargs)
 
-    monkeypatch.setattr(kb._composer, "compose", spy)
+    monkeypatch.setattr(AnswerComposer, "compose", spy)
     answer = kb.ask("Which pier do boats of class 40 moor at?")
     assert seen and seen[0] and seen[0] == kb.searcher.neighbours(answer.passages[0])

@@ -27,8 +27,8 @@ def test_neighbours_of_one_section_are_joined_in_document_order() -> None:
         "Url types now append a slash. This differs from V1. Strip it yourself if needed."
     )
     assert section.score == 0.6 and section.rank == 0
-    assert section.member_at(0) == 2
-    assert section.member_at(section.text.index("Strip")) == 0
+    assert section.passage_at(0) is first
+    assert section.passage_at(section.text.index("Strip")) is second
 
 
 def test_chunks_that_do_not_overlap_are_joined_as_paragraphs() -> None:
