@@ -1,4 +1,4 @@
-"""Markdown (CommonMark, GFM tables, MkDocs extras) through markdown-it, with its sections."""
+"""Markdown (CommonMark, GFM tables, MkDocs extras, MyST) through markdown-it, with its sections."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from markdown_it.token import Token
 
 from retrieval.loaders.base import Parsed, TextBuilder, decode_text, register, title_from_name
 from retrieval.loaders.markdown_extras import mkdocs_plugin
+from retrieval.loaders.myst import myst_plugin
+from retrieval.loaders.roles import role_text
+from retrieval.loaders.rst import rst_pieces
 from retrieval.loaders.slugs import Slugger
 
 # '## Title {#custom-id}' (Python-Markdown attr_list, Docusaurus): the id wins over the slug.
@@ -46,6 +49,7 @@ def new_markdown_parser() -> MarkdownIt:
         md.use(plugin)
     md.use(attrs_plugin)  # '[](){#anchor}' and '`x`{.class}' leave no braces in the text
     md.use(mkdocs_plugin)
+    md.use(myst_plugin)  # after mkdocs: '::: package.module' stays an autodoc block
     return md
 
 
@@ -118,6 +122,8 @@ class _Renderer:
             fence = f"```{token.info.split()[0] if token.info.strip() else ''}"
             code = token.content if token.content.endswith("\n") else token.content + "\n"
             self._out.add(f"{fence}\n{code}```", *self._span(token), kind="code")
+        elif kind == "myst_rst":
+            self._rst(token)
         elif kind == "html_block":
             self._out.add(html_text(token.content), *self._span(token))
         elif kind in ("bullet_list_open", "ordered_list_open"):
@@ -137,6 +143,17 @@ class _Renderer:
             start, length = self._out.line_span(*self._table_map)
             self._out.add("\n".join(self._rows), start, length, kind="table")
             self._rows = None
+
+    def _rst(self, token: Token) -> None:
+        """Write the text of an ``{eval-rst}`` body, placed at its fence (none of it verbatim)."""
+        start, _ = self._span(token)
+        try:
+            pieces = rst_pieces(token.content)
+        except Exception:  # noqa: BLE001 - docutils has many failure modes on broken markup
+            self._notes.append("an {eval-rst} block cannot be parsed, so it is read as plain text")
+            pieces = [(token.content, None)]
+        for text, kind in pieces:
+            self._out.add(text, start, 0, kind=kind)
 
     def _list_item(self) -> None:
         """Set the marker of the item's first paragraph: '- ' or '3. ', indented by depth."""
@@ -200,6 +217,8 @@ def inline_text(children: Sequence[Token]) -> str:
             parts.append(" ")
         elif child.type == "hardbreak":
             parts.append("\n")
+        elif child.type == "myst_role":
+            parts.append(role_text(child.meta.get("name", ""), child.content))
         elif child.type == "image":
             parts.append(inline_text(child.children or []))
     return "".join(parts)

@@ -20,7 +20,7 @@ def mkdocs_plugin(md: MarkdownIt) -> None:
     md.inline.ruler.after("link", "autoref", _autoref)
 
 
-def _marker_line(state: StateBlock, line: int) -> str | None:
+def marker_line(state: StateBlock, line: int) -> str | None:
     """Return the text of ``line`` when it can open a block here (not inside a code block)."""
     if state.sCount[line] - state.blkIndent >= CONTENT_INDENT:
         return None
@@ -44,7 +44,7 @@ def _body_end(state: StateBlock, start_line: int, end_line: int, indent: int) ->
 
 def _content_tab(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
     """Parse '=== "Title"' and its indented body as a tab: its title, then its content."""
-    text = _marker_line(state, start_line)
+    text = marker_line(state, start_line)
     marker = next((m for m in TAB_MARKERS if text and text.startswith(m + " ")), None)
     if text is None or marker is None:
         return False
@@ -59,7 +59,7 @@ def _content_tab(state: StateBlock, start_line: int, end_line: int, silent: bool
     token.block = True
     token.map = [start_line, next_line]
     token.info = title
-    _push_paragraph(state, title, start_line)
+    push_paragraph(state, title, start_line)
     old_indent, old_max = state.blkIndent, state.lineMax
     state.blkIndent, state.lineMax = indent, next_line
     state.md.block.tokenize(state, start_line + 1, next_line)
@@ -71,7 +71,7 @@ def _content_tab(state: StateBlock, start_line: int, end_line: int, silent: bool
 
 def _autodoc(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
     """Parse '::: package.name' (with its options) as a paragraph naming the documented object."""
-    text = _marker_line(state, start_line)
+    text = marker_line(state, start_line)
     if text is None or not text.startswith(AUTODOC_MARKER + " "):
         return False
     name = text[len(AUTODOC_MARKER) :].strip()
@@ -80,12 +80,12 @@ def _autodoc(state: StateBlock, start_line: int, end_line: int, silent: bool) ->
     if silent:
         return True
     next_line = _body_end(state, start_line, end_line, state.sCount[start_line] + 1)
-    _push_paragraph(state, name, start_line, next_line)
+    push_paragraph(state, name, start_line, next_line)
     state.line = next_line
     return True
 
 
-def _push_paragraph(state: StateBlock, content: str, line: int, end: int | None = None) -> None:
+def push_paragraph(state: StateBlock, content: str, line: int, end: int | None = None) -> None:
     """Push a paragraph holding ``content``, to be parsed as inline Markdown."""
     token = state.push("paragraph_open", "p", 1)
     token.map = [line, end if end is not None else line + 1]

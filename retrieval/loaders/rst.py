@@ -11,6 +11,7 @@ that brought it in, with no characters claimed verbatim.
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -25,6 +26,7 @@ from docutils.parsers.rst import Directive, DirectiveError, Parser, directives, 
 from docutils.parsers.rst.directives.misc import Include
 from docutils.utils import new_document
 
+from retrieval.document import BlockKind
 from retrieval.loaders.base import (
     Parsed,
     SkipFile,
@@ -34,6 +36,7 @@ from retrieval.loaders.base import (
     title_from_name,
     whole_text,
 )
+from retrieval.loaders.roles import DOC_ROLES, SPHINX_ROLES, role_text
 from retrieval.loaders.rst_files import (
     FileContext,
     Refused,
@@ -129,17 +132,6 @@ VERSION_LABELS = {
     "deprecated": "Deprecated since version",
     "versionremoved": "Removed in version",
 }
-# Sphinx's common roles, registered up front so most files parse once; others are found as used.
-SPHINX_ROLES = (
-    *("doc", "ref", "any", "term", "numref", "keyword", "option", "envvar", "token", "download"),
-    *("file", "samp", "command", "program", "mimetype", "kbd", "menuselection", "guilabel"),
-    *("class", "meth", "func", "attr", "data", "exc", "mod", "obj", "const", "type"),
-    *(f"py:{n}" for n in ("class", "meth", "func", "attr", "data", "exc", "mod", "obj", "const")),
-    *("issue", "pr", "user", "gh", "pypi", "commit"),
-)
-FUNCTION_ROLES = {"func", "meth", "py:func", "py:meth"}  # shown with "()" as Sphinx does
-LABEL_ROLES = {"ref", "numref", "std:ref"}  # without a title, Sphinx shows the labelled title
-DOC_ROLES = {"doc", "std:doc"}  # without a title, Sphinx shows the page's title
 TITLE_READ_CHARS = 4000  # how much of a ':doc:' page is parsed to find its title
 SKIPPED_NODES = (
     nodes.comment,
@@ -225,6 +217,39 @@ class _BareBody(_Generic):
     def run(self) -> list[nodes.Node]:
         """Return the parsed content."""
         return self._body()
+
+
+class _Guessed(_Body):
+    """A directive no one registered: Python code when its content is code, else body text.
+
+    Sphinx extensions add directives such as ``click:example`` whose content is a program;
+    read as body text, its indented lines would turn into definition lists.
+    """
+
+    def run(self) -> list[nodes.Node]:
+        """Return the content as one Python code block, or the argument line and the body."""
+        code = "\n".join(self.content)
+        if not is_python_code(code):
+            return super().run()
+        block = nodes.literal_block(code, code)
+        block["language"] = "python"
+        return [*self._line(" ".join(self.arguments)), self._place(block, self.content_offset)]
+
+
+def is_python_code(text: str) -> bool:
+    """Say whether ``text`` is a Python program or session, not prose that happens to parse."""
+    code = text.strip()
+    if code.startswith(">>> "):
+        return True
+    if "\n" not in code:
+        return False
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return False
+    return any(
+        not isinstance(node, ast.Expr) or isinstance(node.value, ast.Call) for node in tree.body
+    )
 
 
 class _Code(_Generic):
@@ -413,19 +438,9 @@ def _visible_role(
     content: list[str] | None = None,
 ) -> tuple[list[nodes.Node], list[nodes.system_message]]:
     """Return a role's visible text: ':class:`Message`' -> Message, ':ref:`a <b>`' -> a."""
-    visible = utils.unescape(text).strip()
-    role = name.lower()
-    if visible.endswith(">") and "<" in visible:
-        title = visible[: visible.rindex("<")].strip()
-        target = visible[visible.rindex("<") + 1 : -1]
-        visible = title or _untitled(role, target, inliner)
-    elif role in DOC_ROLES | LABEL_ROLES:
-        visible = _untitled(role, visible, inliner)
-    elif visible.startswith("~"):
-        visible = visible[1:].rsplit(".", 1)[-1]
-    visible = visible.lstrip("!.")  # '!' stops the link, '.' widens the search
-    if role in FUNCTION_ROLES and not visible.endswith(")"):
-        visible += "()"
+    visible = role_text(
+        name, utils.unescape(text), lambda role, target: _untitled(role, target, inliner)
+    )
     return [nodes.literal(rawtext, visible)], []
 
 
@@ -496,7 +511,7 @@ def parse_doctree(source: str, name: str, files: FileContext | None = None) -> n
             break
         for kind, unknown in reported.names:
             if kind == "directive type":
-                directives.register_directive(unknown, _Body)
+                directives.register_directive(unknown, _Guessed)
             else:
                 roles.register_local_role(unknown, _visible_role)
     return document
@@ -520,6 +535,23 @@ def parse_rst(data: bytes, path: Path, notes: list[str], root: Path) -> Parsed:
         return whole_text(title_from_name(path), source)
     notes.extend(files.notes)
     return builder.build(title or title_from_name(path), included=files.included)
+
+
+def rst_pieces(source: str) -> list[tuple[str, BlockKind | None]]:
+    """Return the text of an rst fragment (MyST's ``{eval-rst}``) as pieces, code apart."""
+    builder = TextBuilder(source)
+    _Writer(builder, parse_doctree(source, "<eval-rst>"), {}).write()
+    parsed = builder.build("")
+    pieces: list[tuple[str, BlockKind | None]] = []
+    pos = 0
+    for block in parsed.blocks:
+        pieces += [
+            (parsed.text[pos : block.start], None),
+            (parsed.text[block.start : block.end], block.kind),
+        ]
+        pos = block.end
+    pieces.append((parsed.text[pos:], None))
+    return [(text, kind) for text, kind in pieces if text.strip()]
 
 
 class _Writer:

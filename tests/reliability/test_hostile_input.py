@@ -252,6 +252,12 @@ MARKUP_PIECES = [
     "----\n",
     "|===\n| a | b\n",
     "<<ref,text>> link:x[y]",
+    "```{note}\n",
+    "```{eval-rst}\n.. never-seen::\n\n    x = (\n```\n",
+    ":::{warning}\n:class: x\n---\n",
+    ":::tip[Title\n",
+    "{func}`~a.b` {ref}`<>` {unknown}`",
+    "(label)=\n+++\n",
     "\n\n",
 ]
 

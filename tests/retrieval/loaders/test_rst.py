@@ -87,6 +87,16 @@ def test_an_unknown_directive_keeps_its_content_and_reports_nothing(page: Docume
     assert "System Message" not in page.text and "Unknown directive" not in page.text
 
 
+def test_an_unknown_directive_holding_a_program_is_code(load_one) -> None:
+    doc = load_one(
+        "example.rst",
+        "Example\n=======\n\n.. click:example::\n\n"
+        "    @click.command()\n    def hello():\n        click.echo('Hello')\n",
+    )
+    code = "```python\n@click.command()\ndef hello():\n    click.echo('Hello')\n```"
+    assert [doc.text[b.start : b.end] for b in doc.blocks] == [code]
+
+
 def test_code_block_is_verbatim_and_tables_are_rows(page: Document) -> None:
     code = [page.text[b.start : b.end] for b in page.blocks if b.kind == "code"]
     assert code == [
