@@ -30,6 +30,7 @@ SENTENCE_WEIGHT = 0.7  # the anchor sentence's similarity to the question: its f
 COVERAGE_WEIGHT = 0.3  # IDF-weighted share of the question's key terms the stretch contains
 CODE_WEIGHT = 0.1  # a how-question prefers a stretch that shows code
 RANK_WEIGHT = 0.03  # small preference for higher-ranked passages
+LIST_ITEM = re.compile(r"\s*(?:[-*+]|\d+[.)])\s")  # how the loaders write a list item
 PROSE_SLACK = 1.5  # growing to the minimum stops at this multiple of it (code may go further)
 ON_TOPIC = False  # then neighbours that bring more of the question's terms are added
 SEE_ALSO_MARGIN = 0.2  # other passages scoring within this of the best are listed as "See also"
@@ -131,15 +132,20 @@ def render(text: str, chosen: Sequence[Unit]) -> str:
     """Return the units as an excerpt: prose made plain and unwrapped, code fenced, in order."""
     parts: list[str] = []
     previous: Unit | None = None
+    previous_words = ""
     for unit in chosen:
         raw = text[unit.start : unit.end]
         if unit.kind == "code":
             parts.append("\n\n" + fenced(raw) + "\n\n")
+            previous_words = ""
         elif words := plain(raw):
             gap = text[previous.end : unit.start] if previous else ""
             after_code = previous is not None and previous.kind == "code"
             joiner = "\n\n" if after_code or "\n\n" in gap or "\n" in words else " "
+            if joiner == "\n\n" and LIST_ITEM.match(words) and LIST_ITEM.match(previous_words):
+                joiner = "\n"  # the items of one list stay one list
             parts.append((joiner if parts else "") + words)
+            previous_words = words
         previous = unit
     joined = "".join(parts).strip()
     return re.sub(r"\n{3,}", "\n\n", joined).replace(" \n", "\n")

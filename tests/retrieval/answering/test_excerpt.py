@@ -360,3 +360,22 @@ def test_a_code_block_cut_to_the_maximum_keeps_its_closing_fence(embedder: Embed
     assert len(answer.text) <= 900
     assert answer.text.count("```") % 2 == 0
     assert "…\n```" in answer.text
+
+
+def test_the_items_of_a_list_stay_one_list(embedder: Embedder) -> None:
+    """Consecutive list items are one line each, not paragraphs apart."""
+    options = section_passage(
+        (
+            "Options in Click are distinct from positional arguments. "
+            "Useful and often used kwargs are:\n\n"
+            "- default: Passes a default.\n\n- help: Sets help message.\n\n"
+            "- required: Makes option required.\n\n- type: Sets parameter type."
+        ),
+        "options.md",
+        "Options",
+        "Options",
+    )
+    answer = compose(embedder, "how do i make an option required??", [options])
+    assert "are:\n\n- default: Passes a default.\n- help: Sets help message.\n- required:" in (
+        answer.text
+    )
