@@ -129,6 +129,7 @@ class AnswerComposer:
             [headings(p) for p in heads],
             [s.score for s in sections],
             [p.opens_in_code for p in heads],
+            [bool(p.section) for p in heads],
         )
         if not stretches:
             return abstain(question, passages, self.settings.suggestions, searched)

@@ -31,6 +31,7 @@ COVERAGE_WEIGHT = 0.3  # IDF-weighted share of the question's key terms the stre
 CODE_WEIGHT = 0.1  # a how-question prefers a stretch that shows code
 RANK_WEIGHT = 0.03  # small preference for higher-ranked passages
 LIST_ITEM = re.compile(r"\s*(?:[-*+]|\d+[.)])\s")  # how the loaders write a list item
+MERGE_MARGIN = 0.2  # a second stretch of the section scoring this close is quoted too
 PROSE_SLACK = 1.5  # growing to the minimum stops at this multiple of it (code may go further)
 ON_TOPIC = False  # then neighbours that bring more of the question's terms are added
 SEE_ALSO_MARGIN = 0.2  # other passages scoring within this of the best are listed as "See also"
@@ -187,10 +188,12 @@ class ExcerptPicker:
         headings: Sequence[Sequence[str]],
         similarities: Sequence[float],
         opens_in_code: Sequence[bool] = (),
+        sectioned: Sequence[bool] = (),
     ) -> list[Stretch]:
         """Return each passage's best stretch, best first; ``texts`` are ranked passage texts.
 
-        ``opens_in_code[i]`` says text ``i`` starts inside a code block begun before it.
+        ``opens_in_code[i]`` says text ``i`` starts inside a code block begun before it;
+        ``sectioned[i]`` that it is (part of) a document's section, read as one explanation.
         """
         terms = key_terms(question)
 
@@ -212,7 +215,7 @@ class ExcerptPicker:
         )
         focus = vectors @ question_vector
         how = asks_how(question)
-        best: dict[int, Stretch] = {}
+        grown: dict[int, list[tuple[float, int, int, int]]] = {}
         for (p, i), sim in zip(anchors, focus, strict=True):
             first, last = self._grow(texts[p], cut[p], i, frozenset(terms))
             chosen = cut[p][first : last + 1]
@@ -225,18 +228,52 @@ class ExcerptPicker:
                 + CODE_WEIGHT * (how and has_code)
                 - RANK_WEIGHT * p
             )
-            if p not in best or score > best[p].score:
-                best[p] = Stretch(
-                    passage=p,
-                    first=first,
-                    last=last,
-                    anchor=i,
-                    score=score,
-                    start=chosen[0].start,
-                    text=self._fit(render(texts[p], chosen)),
-                    quote=texts[p][chosen[0].start : chosen[-1].end],
-                )
+            grown.setdefault(p, []).append((score, first, last, i))
+        best: dict[int, Stretch] = {}
+        for p, candidates in grown.items():
+            candidates.sort(key=lambda c: -c[0])
+            score, first, last, i = candidates[0]
+            if p < len(sectioned) and sectioned[p]:
+                first, last = self._merge(texts[p], cut[p], first, last, score, candidates[1:])
+            chosen = cut[p][first : last + 1]
+            best[p] = Stretch(
+                passage=p,
+                first=first,
+                last=last,
+                anchor=i,
+                score=score,
+                start=chosen[0].start,
+                text=self._fit(render(texts[p], chosen)),
+                quote=texts[p][chosen[0].start : chosen[-1].end],
+            )
         return sorted(best.values(), key=lambda s: s.score, reverse=True)
+
+    def _merge(
+        self,
+        text: str,
+        found: Sequence[Unit],
+        first: int,
+        last: int,
+        score: float,
+        others: Sequence[tuple[float, int, int, int]],
+    ) -> tuple[int, int]:
+        """Widen the best stretch to take in the next best of its section when both fit.
+
+        A section often explains in one place and shows or qualifies in another; quoting both,
+        with what lies between, settles more questions than either alone.
+        """
+        for other, a, b, _ in others:
+            if other < score - MERGE_MARGIN:
+                break
+            if first <= a and b <= last:
+                continue  # another anchor of the same stretch
+            lo, hi = min(first, a), max(last, b)
+            span = found[lo : hi + 1]
+            if all(u.kind != "heading" for u in span) and (
+                len(render(text, span)) + len(MARKER) <= self.max_chars
+            ):
+                return lo, hi
+        return first, last
 
     def _anchors(
         self, cut: Sequence[Sequence[Unit]], coverage: Callable[[frozenset[str]], float]

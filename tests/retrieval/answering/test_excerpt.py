@@ -285,7 +285,7 @@ def test_an_excerpt_runs_across_neighbouring_chunks_of_its_section(embedder: Emb
     assert "== 'https://google.com/'" in answer.text
     cited = answer.citations[0]
     assert cited.chunk_id == "migration-40"  # where the quote starts
-    assert cited.quote.startswith("The new Url types") and cited.quote.endswith("```")
+    assert "The new Url types" in cited.quote and cited.quote.endswith("```")
 
 
 def test_an_excerpt_reads_on_into_the_chunk_after_the_best_one(embedder: Embedder) -> None:
@@ -379,3 +379,37 @@ def test_the_items_of_a_list_stay_one_list(embedder: Embedder) -> None:
     assert "are:\n\n- default: Passes a default.\n- help: Sets help message.\n- required:" in (
         answer.text
     )
+
+
+DEFERRED = (
+    "What happens if you want to modify the response at a point where the response does not "
+    "exist yet? A common example for that would be a before_request() callback that wants to set "
+    "a cookie on the response object.\n\n"
+    "One way is to avoid the situation. Very often that is possible. For instance you can try to "
+    "move that logic into an after_request() callback instead. However, sometimes moving code "
+    "there makes it more complicated or awkward to reason about.\n\n"
+    "As an alternative, you can use after_this_request() to register callbacks that will execute "
+    "after only the current request."
+)
+COOKIE = "want to set a cookie from a before_request hook but the response doesn't exist yet"
+
+
+@pytest.mark.parametrize(("section", "merged"), [("Deferred Request Callbacks", True), ("", False)])
+def test_a_section_quotes_its_two_best_stretches_together(
+    embedder: Embedder, monkeypatch: pytest.MonkeyPatch, section: str, merged: bool
+) -> None:
+    """Within one section the excerpt runs from its best stretch to the next best, when both fit;
+    a document without sections keeps its single stretch."""
+    monkeypatch.setattr("retrieval.answering.excerpt.MERGE_MARGIN", 1.0)
+    passage = section_passage(DEFERRED, "deferred.rst", "Deferred Request Callbacks", section)
+    answer = compose(embedder, COOKIE, [passage])
+    assert answer.text.startswith("What happens if you want to modify the response")
+    assert ("use after_this_request() to register callbacks" in answer.text) is merged
+    assert len(answer.text) <= AnswerSettings().excerpt_max_chars
+
+
+def test_a_much_weaker_second_stretch_is_left_out(embedder: Embedder) -> None:
+    """With the default margin, a second stretch far below the best is not quoted."""
+    passage = section_passage(DEFERRED, "deferred.rst", "Deferred Request Callbacks", "Deferred")
+    answer = compose(embedder, COOKIE, [passage])
+    assert "after_this_request()" not in answer.text
