@@ -38,14 +38,13 @@ def markdown_parser() -> MarkdownIt:
 
 def new_markdown_parser() -> MarkdownIt:
     """Return a new parser: CommonMark, tables, front matter and the MkDocs extensions."""
-    from mdit_py_plugins.admon import admon_plugin
     from mdit_py_plugins.attrs import attrs_plugin
     from mdit_py_plugins.deflist import deflist_plugin
     from mdit_py_plugins.footnote import footnote_plugin
     from mdit_py_plugins.front_matter import front_matter_plugin
 
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-    for plugin in (front_matter_plugin, admon_plugin, footnote_plugin, deflist_plugin):
+    for plugin in (front_matter_plugin, footnote_plugin, deflist_plugin):
         md.use(plugin)
     md.use(attrs_plugin)  # '[](){#anchor}' and '`x`{.class}' leave no braces in the text
     md.use(mkdocs_plugin)

@@ -1,12 +1,21 @@
-"""Markdown-it rules for MkDocs syntax no published plugin parses: tabs, autorefs, mkdocstrings."""
+"""Markdown-it rules for MkDocs syntax: admonitions, tabs, autorefs links, mkdocstrings blocks.
+
+Admonitions are parsed here, not by mdit-py-plugins' admon plugin, because that plugin ends an
+admonition at two blank lines in a row, where Python-Markdown goes on while lines are indented:
+a code example inside a note, with PEP 8's two blank lines before a class, was cut in two.
+"""
 
 from __future__ import annotations
+
+import re
 
 from markdown_it import MarkdownIt
 from markdown_it.helpers import parseLinkLabel
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 
+# Python-Markdown's '!!! type "Title"', pymdownx.details' '??? type' and '???+ type'.
+ADMONITION = re.compile(r'(?:!!!|\?\?\?\+?)\s+([\w-]+)?[\w\s-]*?(?:\s*"([^"]*)")?\s*$')
 TAB_MARKERS = ("===!", "===+", "===")  # pymdownx.tabbed: "=== "Title"" then an indented body
 AUTODOC_MARKER = ":::"  # mkdocstrings: "::: package.module" then indented YAML options
 CONTENT_INDENT = 4  # both bodies are indented four spaces under their marker
@@ -15,6 +24,7 @@ CONTENT_INDENT = 4  # both bodies are indented four spaces under their marker
 def mkdocs_plugin(md: MarkdownIt) -> None:
     """Teach ``md`` content tabs, mkdocstrings blocks and autorefs links ``[text][ref]``."""
     alt = ["paragraph", "reference", "blockquote", "list"]
+    md.block.ruler.before("fence", "admonition", _admonition, {"alt": alt})
     md.block.ruler.before("fence", "content_tab", _content_tab, {"alt": alt})
     md.block.ruler.before("fence", "autodoc", _autodoc, {"alt": alt})
     md.inline.ruler.after("link", "autoref", _autoref)
@@ -42,6 +52,22 @@ def _body_end(state: StateBlock, start_line: int, end_line: int, indent: int) ->
     return next_line
 
 
+def _admonition(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """Parse '!!! note "Title"' (or '??? note') and its indented body: its title, its content.
+
+    Without a quoted title the type is the title ('!!! tip' -> 'Tip'); '""' means none.
+    """
+    text = marker_line(state, start_line)
+    found = ADMONITION.match(text) if text else None
+    if found is None:
+        return False
+    if not silent:
+        kind, quoted = found.group(1), found.group(2)
+        title = quoted if quoted is not None else (kind or "").title()
+        _indented_block(state, start_line, end_line, "admonition", title.strip())
+    return True
+
+
 def _content_tab(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
     """Parse '=== "Title"' and its indented body as a tab: its title, then its content."""
     text = marker_line(state, start_line)
@@ -51,22 +77,29 @@ def _content_tab(state: StateBlock, start_line: int, end_line: int, silent: bool
     title = text[len(marker) :].strip().strip('"').strip()
     if not title:
         return False
-    if silent:
-        return True
+    if not silent:
+        _indented_block(state, start_line, end_line, "content_tab", title)
+    return True
+
+
+def _indented_block(
+    state: StateBlock, start_line: int, end_line: int, kind: str, title: str
+) -> None:
+    """Push a block of ``kind``: ``title`` as a paragraph, then the body indented under it."""
     indent = state.sCount[start_line] + CONTENT_INDENT
     next_line = _body_end(state, start_line, end_line, indent)
-    token = state.push("content_tab_open", "div", 1)
+    token = state.push(f"{kind}_open", "div", 1)
     token.block = True
     token.map = [start_line, next_line]
     token.info = title
-    push_paragraph(state, title, start_line)
+    if title:
+        push_paragraph(state, title, start_line)
     old_indent, old_max = state.blkIndent, state.lineMax
     state.blkIndent, state.lineMax = indent, next_line
     state.md.block.tokenize(state, start_line + 1, next_line)
     state.blkIndent, state.lineMax = old_indent, old_max
-    state.push("content_tab_close", "div", -1).block = True
+    state.push(f"{kind}_close", "div", -1).block = True
     state.line = next_line
-    return True
 
 
 def _autodoc(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:

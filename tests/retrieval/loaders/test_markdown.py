@@ -122,3 +122,20 @@ def test_attribute_lists_macros_and_markdown_in_html_leave_no_markup(load_one) -
         "Logfire explaining an error\n\n"
         "Pydantic relies on type hints at runtime.\n\n"
     )
+
+
+def test_an_admonition_goes_on_across_blank_lines_while_indented(load_one) -> None:
+    """Python-Markdown keeps an indented body together, code with PEP 8's blank lines included."""
+    doc = load_one(
+        "aliases.md",
+        '!!! warning "Aliases"\n    Metadata cannot be used:\n\n    ```python\n    A = int\n\n\n'
+        "    class Model(BaseModel):\n        x: A\n    ```\n\n    Only type metadata works.\n\n"
+        '!!! tip\n    Tip body.\n\n!!! note ""\n    No title.\n\n???+ info "Open"\n    Shown.\n\n'
+        "After.\n",
+    )
+    code = "```python\nA = int\n\n\nclass Model(BaseModel):\n    x: A\n```"
+    assert [doc.text[b.start : b.end] for b in doc.blocks] == [code]
+    assert doc.text == (
+        f"Aliases\n\nMetadata cannot be used:\n\n{code}\n\nOnly type metadata works.\n\n"
+        "Tip\n\nTip body.\n\nNo title.\n\nOpen\n\nShown.\n\nAfter.\n\n"
+    )
