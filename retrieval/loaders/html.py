@@ -6,12 +6,20 @@ Navigation, sidebars, headers, footers, scripts and forms are removed; the conte
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from retrieval.loaders.base import Parsed, TextBuilder, decode_text, register, title_from_name
+from retrieval.loaders.base import (
+    Parsed,
+    SkipFile,
+    TextBuilder,
+    decode_text,
+    register,
+    title_from_name,
+)
 from retrieval.loaders.slugs import Slugger
 
 if TYPE_CHECKING:
@@ -26,6 +34,8 @@ BLOCKS = {
     "figcaption", "figure", "li", "main", "ol", "p", "section", "summary", "ul", "html", "center",
 }  # fmt: skip
 PERMALINK_CLASSES = {"headerlink", "anchor-link", "hash-link", "headerlink-anchor"}
+# A site template (a theme's overrides/main.html) is not a page: Jinja tags outside code say so.
+TEMPLATE_TAG = re.compile(r"\{%-?\s*[a-z]+\b.*?%\}|\{\{.*?\}\}", re.S)
 MAIN_SHARE = 0.2  # a main element with less of the page's text than this is not its content
 
 
@@ -38,6 +48,8 @@ def parse_html(data: bytes, path: Path, notes: list[str], root: Path) -> Parsed:
     with warnings.catch_warnings():  # a page holding only a URL is still a page
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
         soup = BeautifulSoup(source, "html.parser")
+    if _is_template(soup):
+        raise SkipFile("it is a site template (Jinja tags), not a page")
     page_title = " ".join(soup.title.get_text(" ").split()) if soup.title else ""
     for tag in soup(CHROME):
         tag.decompose()
@@ -51,6 +63,13 @@ def parse_html(data: bytes, path: Path, notes: list[str], root: Path) -> Parsed:
     writer.walk(_main(soup))
     title = writer.first_h1 or page_title or writer.first_heading or title_from_name(path)
     return writer.out.build(title)
+
+
+def _is_template(soup: BeautifulSoup) -> bool:
+    """Say whether the markup outside code and scripts holds template tags or expressions."""
+    quoted = ("pre", "code", "script", "style", "textarea")
+    outside = (s for s in soup.find_all(string=True) if not s.find_parent(quoted))
+    return any(TEMPLATE_TAG.search(text) for text in outside)
 
 
 def _main(soup: BeautifulSoup) -> Tag:

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from pathlib import Path
+
+from tests.retrieval.loaders.conftest import load_folder
+
 SPHINX_HTML = """<!DOCTYPE html>
 <html><head><title>Quickstart — Flask Documentation (3.1.x)</title>
 <script>var DOCUMENTATION_OPTIONS = {};</script><style>body {color: red}</style></head>
@@ -61,3 +65,24 @@ def test_html_without_main_uses_the_body_and_its_title(load_one) -> None:
     )
     assert doc.title == "Release notes"
     assert doc.text == "Adds PDF support.\n\nFixes two bugs.\n\n"
+
+
+def test_a_site_template_is_skipped_and_code_about_templates_is_kept(tmp_path: Path) -> None:
+    """A theme override (Jinja tags in its markup) is no page; Jinja shown as code is text."""
+    overrides = tmp_path / "overrides"
+    overrides.mkdir()
+    (overrides / "main.html").write_text(
+        '{% extends "base.html" %}\n{% block announce %}Try our cloud!{% endblock %}\n'
+    )
+    (overrides / "toc-item.html").write_text('<a href="{{ item.url }}">{{ item.title }}</a>')
+    (tmp_path / "templates.html").write_text(
+        "<html><body><main><h1>Templates</h1><p>Write <code>{{ name }}</code> to print it.</p>"
+        "<pre>{% extends 'base.html' %}</pre></main></body></html>"
+    )
+    result = load_folder(tmp_path)
+    assert [d.source for d in result.documents] == ["templates.html"]
+    assert sorted(result.skipped) == [
+        "skipped overrides/main.html: it is a site template (Jinja tags), not a page",
+        "skipped overrides/toc-item.html: it is a site template (Jinja tags), not a page",
+    ]
+    assert "{% extends 'base.html' %}" in result.documents[0].text
