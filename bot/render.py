@@ -25,7 +25,7 @@ from retrieval import (
     StoreUnavailableError,
 )
 from retrieval.questions import topics_hint
-from retrieval.text import ANSWER_SENTENCE_END, MARKER
+from retrieval.text import ANSWER_SENTENCE_END, MARKER, one_line
 
 CONTENT_LIMIT = 2000  # characters in a message's content
 EMBED_TITLE_LIMIT = 256  # characters in an embed title
@@ -149,7 +149,7 @@ def _clean(text: str) -> str:
 def citation_line(citation: Citation) -> str:
     """Return ``[n] Title › Section — "quote…"``, linked to the section when it has a URL."""
     place = _link(_clean(truncate(citation.place, PLACE_CHARS)), citation.url)
-    quote = _clean(truncate(citation.quote, QUOTE_CHARS))
+    quote = _clean(truncate(one_line(citation.quote), QUOTE_CHARS))
     return f"**[{citation.number}]** {place} — “{quote}”"
 
 

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from retrieval.errors import InvalidQuestionError, RetrievalError
 from retrieval.eval_cli import add_eval_command
 from retrieval.kb import KnowledgeBase
+from retrieval.text import one_line
 from retrieval.types import Answer, IngestReport, Passage
 
 WATCH_POLL_S = 0.5  # how often `watch` checks that its watcher still runs
@@ -59,7 +60,7 @@ def format_answer(answer: Answer) -> str:
 
 def _shorten(quote: str) -> str:
     """Return a quote on one line, its start only when long: the answer above shows the rest."""
-    quote = " ".join(quote.split())
+    quote = one_line(quote)
     if len(quote) <= QUOTE_CHARS:
         return quote
     return quote[: QUOTE_CHARS - 1].rsplit(" ", 1)[0] + "…"

@@ -253,6 +253,14 @@ def cited_numbers(text: str) -> list[int]:
     return numbers
 
 
+_FENCE_LINE = re.compile(r"^[ \t]*(?:`{3,}|~{3,})[\w+-]*[ \t]*$", re.MULTILINE)
+
+
+def one_line(text: str) -> str:
+    """Return text on one line, as a quote is previewed: code fence lines out, spaces collapsed."""
+    return " ".join(_FENCE_LINE.sub("", text).split())
+
+
 def strip_markers(text: str) -> str:
     """Return ``text`` without its ``[n]`` markers (and the space before each)."""
     return _SPACED_MARKER.sub("", text)

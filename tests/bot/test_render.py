@@ -141,6 +141,12 @@ def test_a_citation_names_its_section_and_links_to_it() -> None:
     assert "](" not in render.citation_line(other)
 
 
+def test_a_quote_starting_with_code_is_previewed_without_its_fences() -> None:
+    quote = "You'll get this error message:\n\n```pytb\nRuntimeError: Working outside\n```"
+    line = render.citation_line(citation(1, quote=quote))
+    assert line.endswith("“You'll get this error message: RuntimeError: Working outside”")
+
+
 def test_a_section_link_survives_brackets_long_addresses_and_mentions() -> None:
     odd = citation(1, section="[beta] @everyone <@&123456789012345678>", url="https://x.org/a b")
     line = render.citation_line(odd)

@@ -142,6 +142,15 @@ def test_plain_output_names_the_section_and_links_to_it() -> None:
     )
 
 
+def test_a_quote_is_previewed_on_one_line_without_code_fences() -> None:
+    quote = "You'll get this error message:\n\n```pytb\nRuntimeError: Working outside\n```"
+    cited = Citation(1, "appcontext.rst", "The App Context", quote, "c1")
+    text = format_answer(
+        Answer("q", "You'll get this error message: [1]", False, citations=[cited])
+    )
+    assert '    "You\'ll get this error message: RuntimeError: Working outside"' in text
+
+
 def test_an_answer_shows_its_section_link_and_see_also() -> None:
     """The terminal shows where the excerpt is, a short quote, and the other sections."""
     answer = Answer(
