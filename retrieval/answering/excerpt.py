@@ -30,6 +30,7 @@ SENTENCE_WEIGHT = 0.7  # the anchor sentence's similarity to the question: its f
 COVERAGE_WEIGHT = 0.3  # IDF-weighted share of the question's key terms the stretch contains
 CODE_WEIGHT = 0.1  # a how-question prefers a stretch that shows code
 RANK_WEIGHT = 0.03  # small preference for higher-ranked passages
+ANNOTATION = re.compile(r"#\s*\(\d+\)!?")  # a code line's annotation marker, explained below it
 LIST_ITEM = re.compile(r"\s*(?:[-*+]|\d+[.)])\s")  # how the loaders write a list item
 MERGE_MARGIN = 0.2  # a second stretch of the section scoring this close is quoted too
 PROSE_SLACK = 1.5  # growing to the minimum stops at this multiple of it (code may go further)
@@ -127,6 +128,21 @@ def _looks_like_heading(line: str) -> bool:
         and not line.rstrip().endswith((".", ":", ";", ",", "?", "!", ")"))
         and bool(key_terms(line))  # "The" before a code block is the start of a sentence
     )
+
+
+def _annotated_code(text: str, found: Sequence[Unit], index: int) -> int | None:
+    """Return the code block whose numbered annotations (MkDocs' '# (1)!') hold unit ``index``."""
+
+    def in_list(unit: Unit) -> bool:
+        line = text.rfind("\n", 0, unit.start) + 1
+        return unit.kind == "prose" and bool(LIST_ITEM.match(text, line))
+
+    while index > 0 and in_list(found[index]):
+        index -= 1
+        if found[index].kind == "code":
+            code = text[found[index].start : found[index].end]
+            return index if ANNOTATION.search(code) else None
+    return None
 
 
 def render(text: str, chosen: Sequence[Unit]) -> str:
@@ -323,6 +339,9 @@ class ExcerptPicker:
         )
         if lean_back and can_add(first - 1, self.max_chars):
             first -= 1
+        annotated = _annotated_code(text, found, first)
+        if annotated is not None and can_add(annotated, self.max_chars):
+            first = annotated  # '2. We use the first alias choice' means nothing without the code
         # Context up to the minimum, but not much past it: a long neighbour would bury the answer.
         soft = min(self.max_chars, round(self.min_chars * PROSE_SLACK))
         # Forward first, but the anchor's paragraph is finished before another one is started.

@@ -413,3 +413,24 @@ def test_a_much_weaker_second_stretch_is_left_out(embedder: Embedder) -> None:
     passage = section_passage(DEFERRED, "deferred.rst", "Deferred Request Callbacks", "Deferred")
     answer = compose(embedder, COOKIE, [passage])
     assert "after_this_request()" not in answer.text
+
+
+def test_a_code_annotation_is_quoted_with_its_code(embedder: Embedder) -> None:
+    """An item of the numbered list under '# (1)!' code markers comes with the code it explains."""
+    aliases = section_passage(
+        (
+            "Use AliasChoices for several keys.\n\n"
+            "```python\nclass User(BaseModel):\n"
+            "    first_name: str = Field(validation_alias=AliasChoices('first_name', 'fname'))\n\n"
+            "User.model_validate({'first_name': 'John', 'fname': 'J'})  # (1)!\n```\n\n"
+            "1. Both 'first_name' and 'fname' are provided, 'first_name' is used because it has "
+            "higher priority."
+        ),
+        "alias.md",
+        "Alias",
+        "AliasPath and AliasChoices",
+    )
+    question = "which key wins when a client sends both first_name and fname?"
+    answer = compose(embedder, question, [aliases], excerpt_min_chars=0)
+    assert "'first_name' is used because it has higher priority" in answer.text
+    assert "AliasChoices('first_name', 'fname')" in answer.text
