@@ -109,10 +109,11 @@ def _prose_units(text: str, lo: int, hi: int, heads: set[str]) -> list[Unit]:
         following = segment[end:].lstrip("\n").split("\n", 1)[0]
         alone = text[: lo + start].endswith(("\n\n", "\n")) or lo + start == 0
         alone = alone and (segment[end:].startswith("\n") or end == len(segment))
+        label = text[lo + end :].lstrip().startswith("```")  # a tab's or example's name: "Bash"
         heading = (
             is_heading(piece, following)
             or piece.strip().casefold() in heads
-            or (alone and _looks_like_heading(piece))
+            or (alone and not label and _looks_like_heading(piece))
         )
         kind = "heading" if heading else "prose"
         out.append(Unit(lo + start, lo + end, kind, key_term_set(piece)))
@@ -169,15 +170,22 @@ def render(text: str, chosen: Sequence[Unit]) -> str:
 
 
 def with_marker(text: str) -> str:
-    """Return the excerpt with its ``[1]`` after the last prose, before any trailing code."""
-    if text.endswith("```"):
-        head, sep, _ = text.rpartition("\n\n```")
-        fence_start = len(head) + len(sep) - 3 if sep else 0
-        body = text[:fence_start].rstrip()
-        if body and not body.endswith("```"):
-            return body + MARKER + "\n\n" + text[fence_start:]
+    """Return the excerpt with its ``[1]`` after the last prose: before trailing code and labels.
+
+    "… set FLASK_SKIP_DOTENV. [1]" then "Bash" and its code, not "Bash [1]".
+    """
+    body = text
+    while body:
+        if body.endswith("```"):
+            head, sep, _ = body.rpartition("\n\n```")
+        else:
+            head, sep, label = body.rpartition("\n\n")
+            if not _looks_like_heading(label):
+                break
+        body = head.rstrip() if sep else ""
+    if not body:
         return text + "\n" + MARKER.strip()
-    return text + MARKER
+    return body + MARKER + text[len(body) :]
 
 
 class ExcerptPicker:

@@ -434,3 +434,20 @@ def test_a_code_annotation_is_quoted_with_its_code(embedder: Embedder) -> None:
     answer = compose(embedder, question, [aliases], excerpt_min_chars=0)
     assert "'first_name' is used because it has higher priority" in answer.text
     assert "AliasChoices('first_name', 'fname')" in answer.text
+
+
+def test_a_tab_label_before_code_does_not_stop_the_excerpt(embedder: Embedder) -> None:
+    """'Bash' over a code block names the tab; the prose before it is still quoted."""
+    dotenv = section_passage(
+        (
+            "You can tell Flask not to load dotenv files even when python-dotenv is installed "
+            "by setting the FLASK_SKIP_DOTENV environment variable.\n\n"
+            "Bash\n\n```text\n$ export FLASK_SKIP_DOTENV=1\n$ flask run\n```"
+        ),
+        "cli.rst",
+        "Command Line Interface",
+        "Disable dotenv",
+    )
+    answer = compose(embedder, "export FLASK_SKIP_DOTENV=1 flask run", [dotenv])
+    assert answer.text.startswith("You can tell Flask not to load dotenv files")
+    assert "variable. [1]\n\nBash\n\n```text\n$ export FLASK_SKIP_DOTENV=1" in answer.text
