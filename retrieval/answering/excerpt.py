@@ -30,6 +30,7 @@ SENTENCE_WEIGHT = 0.7  # the anchor sentence's similarity to the question: its f
 COVERAGE_WEIGHT = 0.3  # IDF-weighted share of the question's key terms the stretch contains
 CODE_WEIGHT = 0.1  # a how-question prefers a stretch that shows code
 RANK_WEIGHT = 0.03  # small preference for higher-ranked passages
+_CODE_NEXT = re.compile(r"\s*```")  # a code block follows
 ANNOTATION = re.compile(r"#\s*\(\d+\)!?")  # a code line's annotation marker, explained below it
 LIST_ITEM = re.compile(r"\s*(?:[-*+]|\d+[.)])\s")  # how the loaders write a list item
 MERGE_MARGIN = 0.2  # a second stretch of the section scoring this close is quoted too
@@ -109,7 +110,7 @@ def _prose_units(text: str, lo: int, hi: int, heads: set[str]) -> list[Unit]:
         following = segment[end:].lstrip("\n").split("\n", 1)[0]
         alone = text[: lo + start].endswith(("\n\n", "\n")) or lo + start == 0
         alone = alone and (segment[end:].startswith("\n") or end == len(segment))
-        label = text[lo + end :].lstrip().startswith("```")  # a tab's or example's name: "Bash"
+        label = bool(_CODE_NEXT.match(text, lo + end))  # a tab's or an example's name: "Bash"
         heading = (
             is_heading(piece, following)
             or piece.strip().casefold() in heads
@@ -292,6 +293,8 @@ class ExcerptPicker:
             if first <= a and b <= last:
                 continue  # another anchor of the same stretch
             lo, hi = min(first, a), max(last, b)
+            if found[hi].end - found[lo].start > 2 * self.max_chars:
+                continue  # far too long to fit, whatever rendering removes
             span = found[lo : hi + 1]
             if all(u.kind != "heading" for u in span) and (
                 len(render(text, span)) + len(MARKER) <= self.max_chars
