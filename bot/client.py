@@ -28,7 +28,6 @@ EXTENSIONS = (
 )  # loaded in this order in setup_hook
 DISCORD_API_BASE = "https://discord.com/api/v10"
 DISCORD_GATEWAY = yarl.URL("wss://gateway.discord.gg/")
-WARM_UP_QUESTION = "warm up the search"  # any words: the answer is discarded
 KB_WORKERS = 2  # worker threads for retrieval; the event loop never waits on the model
 STREAM_WORKERS = 8  # llm mode: answers generated at once; their threads mostly wait on the model
 T = TypeVar("T")
@@ -113,14 +112,14 @@ class QABot(commands.Bot):
             await self.sync_commands()
 
     async def warm_up(self) -> None:
-        """Run one search so the first user's question does not pay for loading the model."""
+        """Load the model and the indexes so the first user's question does not pay for them."""
         started = time.perf_counter()
         try:
-            await self.run_blocking(self.kb.search, WARM_UP_QUESTION, 1)
+            await self.run_blocking(self.kb.warm_up)
         except RetrievalError as exc:  # an empty or unreachable index is reported on use
             log.warning("warm-up search failed: %s", exc)
             return
-        log.info("model warmed up in %.1f s", time.perf_counter() - started)
+        log.info("model and indexes warmed up in %.1f s", time.perf_counter() - started)
 
     async def check_language_model(self) -> None:
         """In llm mode, build the chat model now: a setup problem is logged before any question."""

@@ -25,6 +25,7 @@ from retrieval.types import Answer, IngestReport, Passage, SourceInfo
 Mode = Literal["extractive", "llm"]
 TOPICS_SHOWN = 3  # document titles named when suggesting what to ask about
 PROGRESS_DELAY_S = 2.0  # the ingest progress bar appears only on runs longer than this
+WARM_UP_QUESTION = "warm up the search"  # any words: the passages found are discarded
 
 
 def _tqdm_progress(total: int) -> Progress:
@@ -131,6 +132,15 @@ class KnowledgeBase:
         text = clean_question(question, self.settings.answer.max_question_chars, self.topics)
         searched = self.searcher.corrected(without_noise(text))
         return self._search(searched, k or self.settings.retrieval.top_k)
+
+    def warm_up(self) -> None:
+        """Load the model and build the in-memory indexes, so the first question pays for neither.
+
+        One search loads the embedding model and the keyword index; the spelling index (about
+        a second at 10k chunks) is built too when ``retrieval.spelling`` is on.
+        """
+        self.search(WARM_UP_QUESTION, 1)
+        self.searcher.warm_up()
 
     def _search(self, text: str, k: int, vector: np.ndarray | None = None) -> list[Passage]:
         """Search a cleaned question, dense and keyword results from one version of the index."""

@@ -117,6 +117,10 @@ class KeywordIndex:
         """Return the question with its misspelt words replaced by words these chunks use."""
         return correct(question, lambda term: self.doc_freq(term) > 0, self._words)
 
+    def warm_spelling(self) -> None:
+        """Index the chunks' words for spelling now, not on the first misspelt question."""
+        self._words()
+
     def _words(self) -> Speller:
         """Return the words of the chunks for spelling lookups, indexed on first use."""
         if self._speller is None:

@@ -172,6 +172,12 @@ class HybridSearcher:
             return question
         return (self._index or self.keyword_index()).corrected(question)
 
+    def warm_up(self) -> None:
+        """Build the keyword index, and its spelling words when spelling is on, ahead of use."""
+        index = self.keyword_index()
+        if self.settings.spelling:
+            index.warm_spelling()
+
     def idf(self, term: str) -> float:
         """Return a stemmed term's IDF in the last keyword index, or 1.0 before one is built."""
         index = self._index

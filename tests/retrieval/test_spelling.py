@@ -108,3 +108,23 @@ def test_spelling_can_be_turned_off(workers_kb: KnowledgeBase) -> None:
     plain = KnowledgeBase(workers_kb.settings, spelling=False)
     answer = plain.ask("how do i stop a wroker gracefuly")
     assert answer.searched_question == "how do i stop a wroker gracefuly"
+
+
+@pytest.mark.parametrize(("spelling", "built"), [(True, 1), (False, 0)])
+def test_warm_up_builds_the_spelling_words_before_the_first_question(
+    workers_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, spelling: bool, built: int
+) -> None:
+    """A warmed-up knowledge base corrects its first misspelt question without indexing words."""
+    made: list[Speller] = []
+
+    class Counted(Speller):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+            made.append(self)
+
+    monkeypatch.setattr("retrieval.keyword_index.Speller", Counted)
+    kb = KnowledgeBase(workers_kb.settings, spelling=spelling)
+    kb.warm_up()
+    assert len(made) == built
+    kb.ask("how do i stop a wroker gracefuly")
+    assert len(made) == built

@@ -261,7 +261,7 @@ class UnreachableKB:
     def search(self, *args: object, **kwargs: object) -> None:
         raise StoreUnavailableError("Chroma server at 127.0.0.1:9 is not answering")
 
-    ask = ask_stream = sources = search
+    ask = ask_stream = sources = warm_up = search
 
 
 async def test_an_unreachable_store_is_explained_in_one_sentence(
