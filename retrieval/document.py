@@ -72,6 +72,7 @@ class Document:
     sections: tuple[Section, ...] = ()
     blocks: tuple[Block, ...] = ()
     meta: dict[str, str] = field(default_factory=dict, hash=False, compare=True)
+    includes: tuple[str, ...] = ()  # files of the documents folder whose text it brought in
 
     def original_offset(self, clean_offset: int) -> int:
         """Return the offset in the original file text for an offset into ``text``."""

@@ -52,12 +52,20 @@ def outdated_records(
 ) -> list[DocumentRecord]:
     """Return new records for unchanged documents whose record names another title or url."""
     return [
-        DocumentRecord(doc.source, doc.content_hash, old.chunk_ids, doc.title, doc.url)
+        DocumentRecord(
+            doc.source, doc.content_hash, old.chunk_ids, doc.title, doc.url, doc.includes
+        )
         for doc in documents
         if (old := records.get(doc.source)) is not None
         and old.content_hash == doc.content_hash
-        and (old.title, old.url) != (doc.title, doc.url)
+        and (old.title, old.url, old.includes) != (doc.title, doc.url, doc.includes)
     ]
+
+
+def with_includers(only: Collection[str], records: dict[str, DocumentRecord]) -> set[str]:
+    """Return ``only`` and the documents that brought in text of a file in it (rst includes)."""
+    includers = (s for s, r in records.items() if any(within(i, only) for i in r.includes))
+    return {*only, *includers}
 
 
 def plan(
@@ -170,6 +178,8 @@ def ingest(
     started = time.perf_counter()
     docs_cfg = settings.documents
     cleaner = Cleaner(docs_cfg.boilerplate_patterns, docs_cfg.min_line_letters)
+    if only is not None:
+        only = with_includers(only, store.documents())
     loaded = load_documents(
         docs_cfg.seeds_dir, docs_cfg.extensions, int(docs_cfg.max_file_mb * 1e6), cleaner, only
     )
@@ -203,6 +213,7 @@ def ingest(
                     tuple(c.chunk_id for c in chunks),
                     doc.title,
                     doc.url,
+                    doc.includes,
                 )
             )
             if len(pending.embed) >= REGISTER_BATCH_CHUNKS:

@@ -35,6 +35,7 @@ class Parsed:
     blocks: tuple[Block, ...] = ()
     meta: dict[str, str] = field(default_factory=dict)
     included: tuple[bytes, ...] = ()
+    includes: tuple[str, ...] = ()  # those files' paths, relative to the documents root
 
 
 Parser = Callable[[bytes, Path, list[str], Path], Parsed]
@@ -175,7 +176,11 @@ class TextBuilder:
             self._open = None
 
     def build(
-        self, title: str, meta: dict[str, str] | None = None, included: Sequence[bytes] = ()
+        self,
+        title: str,
+        meta: dict[str, str] | None = None,
+        included: Sequence[bytes] = (),
+        includes: Sequence[str] = (),
     ) -> Parsed:
         """Return the finished text with its offsets, sections and blocks."""
         self._close()
@@ -187,4 +192,5 @@ class TextBuilder:
             blocks=tuple(self._blocks),
             meta=dict(meta or {}),
             included=tuple(included),
+            includes=tuple(dict.fromkeys(includes)),
         )

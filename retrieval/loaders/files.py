@@ -53,6 +53,7 @@ def load_file(path: Path, root: Path, cleaner: Cleaner, notes: list[str] | None 
         sections=parsed.sections,
         blocks=parsed.blocks,
         meta=parsed.meta,
+        includes=parsed.includes,
     )
 
 

@@ -502,7 +502,9 @@ def parse_doctree(source: str, name: str, files: FileContext | None = None) -> n
     _register_sphinx()
     for _ in range(MAX_PASSES):
         settings = _settings()
-        settings.qabot_files = files and replace(files, notes=[], origins={}, included=[])
+        settings.qabot_files = files and replace(
+            files, notes=[], origins={}, included=[], included_paths=[]
+        )
         document = new_document(name, settings)
         reported = _Unknown()
         document.reporter.attach_observer(reported)
@@ -534,7 +536,11 @@ def parse_rst(data: bytes, path: Path, notes: list[str], root: Path) -> Parsed:
         )
         return whole_text(title_from_name(path), source)
     notes.extend(files.notes)
-    return builder.build(title or title_from_name(path), included=files.included)
+    return builder.build(
+        title or title_from_name(path),
+        included=files.included,
+        includes=files.included_paths,
+    )
 
 
 def rst_pieces(source: str) -> list[tuple[str, BlockKind | None]]:

@@ -57,6 +57,7 @@ class FileContext:
     notes: list[str] = field(default_factory=list)
     origins: dict[str, int] = field(default_factory=dict)
     included: list[bytes] = field(default_factory=list)
+    included_paths: list[str] = field(default_factory=list)  # the same files, root-relative
 
     @classmethod
     def of(cls, path: Path, root: Path) -> FileContext:
@@ -106,6 +107,7 @@ class FileContext:
         except OSError as exc:
             raise Refused(exc.strerror or type(exc).__name__) from None
         self.included.append(data)
+        self.included_paths.append(path.relative_to(self.root).as_posix())
         return text
 
     def doc_path(self, target: str, base: Path) -> Path | None:

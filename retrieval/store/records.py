@@ -57,6 +57,7 @@ class DocumentRecord:
     chunk_ids: tuple[str, ...]
     title: str = ""
     url: str | None = None
+    includes: tuple[str, ...] = ()  # files whose text the document brought in (an rst include)
 
 
 def record_row(record: DocumentRecord) -> tuple[str, str, dict[str, str | int]]:
@@ -69,6 +70,8 @@ def record_row(record: DocumentRecord) -> tuple[str, str, dict[str, str | int]]:
     }
     if record.url:
         meta["url"] = record.url
+    if record.includes:
+        meta["includes"] = "\n".join(record.includes)
     return DOC_PREFIX + record.source, "\n".join(record.chunk_ids), meta
 
 
@@ -81,6 +84,7 @@ def document_record(row_id: str, meta: Mapping[str, Any] | None, doc: str | None
         chunk_ids=tuple(i for i in (doc or "").split("\n") if i),
         title=str(meta.get("title", "")),
         url=str(meta["url"]) if meta.get("url") else None,
+        includes=tuple(i for i in str(meta.get("includes", "")).split("\n") if i),
     )
 
 

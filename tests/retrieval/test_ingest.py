@@ -53,6 +53,27 @@ def test_incremental_ingest_adds_changes_and_removes(seeds_copy: Path, tmp_path:
     assert kb.store.count() == first.chunks_total
 
 
+def test_a_changed_included_file_reindexes_the_pages_that_include_it(tmp_path: Path) -> None:
+    """A watcher's run for docs/_snippets/ports.rst also re-reads the page that includes it."""
+    docs = tmp_path / "seeds" / "docs"
+    (docs / "_snippets").mkdir(parents=True)
+    snippet = docs / "_snippets" / "ports.rst"
+    snippet.write_text("The development server listens on port 5000 by default.\n")
+    (docs / "server.rst").write_text(
+        "Development Server\n==================\n\n.. include:: _snippets/ports.rst\n"
+    )
+    kb = KnowledgeBase(seeds_dir=tmp_path / "seeds", persist_dir=tmp_path / "chroma")
+    kb.ingest()
+    assert kb.store.documents()["docs/server.rst"].includes == ("docs/_snippets/ports.rst",)
+
+    snippet.write_text("The development server listens on port 8080 by default.\n")
+    report = kb.ingest(only=["docs/_snippets/ports.rst"])
+    assert report.updated == 2  # the snippet and the page that includes it
+    server = [p for p in kb.search("which port does the development server use", k=5)]
+    page = [p.text for p in server if p.source == "docs/server.rst"]
+    assert page and "8080" in page[0] and "5000" not in page[0]
+
+
 def test_bad_files_do_not_stop_the_good_ones(seeds_copy: Path, tmp_path: Path) -> None:
     (seeds_copy / "empty.txt").write_bytes(b"")
     (seeds_copy / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
