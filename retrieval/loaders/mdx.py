@@ -24,6 +24,15 @@ TAG_START = re.compile(r"<(/?)([A-Za-z][\w.:-]*)?")
 TITLE_ATTRIBUTE = re.compile(
     r"""\btitle\s*=\s*(?:"([^"]*)"|'([^']*)'|\{\s*["'`]([^"'`]*)["'`]\s*\})"""
 )
+# Components that document one parameter or field (Mintlify's <ParamField path="id" type="string">,
+# <ResponseField name="id">): the name and type they are given are what the reader looks up.
+FIELD_COMPONENT = re.compile(
+    r"(?:field|param|parameter|prop|property|attribute|arg|option)s?$", re.I
+)
+FIELD_NAME = ("name", "path", "query", "body", "header", "param", "field")
+ATTRIBUTE = re.compile(
+    r"""\b([A-Za-z][\w-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|\{\s*["'`]([^"'`]*)["'`]\s*\})"""
+)
 CODE_INDENT = 4  # a line indented this much inside a list is that list's content, not a tag
 
 
@@ -109,9 +118,7 @@ def _jsx_line(state: StateBlock, start_line: int, end_line: int, silent: bool) -
             return False
         tag = state.src[position:end]
         tags.append(tag)
-        titles += [
-            next(g for g in m.groups() if g is not None) for m in TITLE_ATTRIBUTE.finditer(tag)
-        ]
+        titles += _labels(tag)
         position = end
         while position < limit and state.src[position] in " \t":
             position += 1
@@ -133,6 +140,28 @@ def _jsx_line(state: StateBlock, start_line: int, end_line: int, silent: bool) -
             state.push("paragraph_close", "p", -1)
     state.line = next_line
     return True
+
+
+def _labels(tag: str) -> list[str]:
+    """Return the lines a tag shows: its title, or a field component's name and type."""
+    titles = [next(g for g in m.groups() if g is not None) for m in TITLE_ATTRIBUTE.finditer(tag)]
+    match = TAG_START.match(tag)
+    component = match.group(2) if match and not match.group(1) else ""
+    if titles or not component or not FIELD_COMPONENT.search(component):
+        return titles
+    values = {
+        m.group(1): next(g for g in m.groups()[1:] if g is not None)
+        for m in ATTRIBUTE.finditer(tag)
+    }
+    name = next((values[key] for key in FIELD_NAME if values.get(key)), "")
+    if not name:
+        return []
+    facts = [values["type"]] if values.get("type") else []
+    if re.search(r"\srequired(?:[\s/>=]|$)", tag):
+        facts.append("required")
+    if values.get("default"):
+        facts.append(f"default {values['default']}")
+    return [f"{name} ({', '.join(facts)})" if facts else name]
 
 
 def _expression(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:

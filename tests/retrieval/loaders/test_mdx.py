@@ -82,3 +82,17 @@ def test_unbalanced_jsx_is_indexed_with_a_warning(tmp_path: Path) -> None:
         "stray.mdx: its JSX tags do not balance (</Steps> closes nothing), "
         "so their text was read as it is",
     ]
+
+
+def test_a_field_component_shows_its_name_and_type(load_one) -> None:
+    """Mintlify's <ParamField path="user_id" type="string" required> keeps what readers look up."""
+    doc = load_one(
+        "api/users.mdx",
+        '<ParamField path="user_id" type="string" required>\n  The user\'s identifier.\n'
+        '</ParamField>\n\n<ResponseField name="created_at" type="number">\n  A Unix time.\n'
+        '</ResponseField>\n\n<Icon name="rocket" />\n',
+    )
+    assert doc.text == (
+        "user_id (string, required)\n\nThe user's identifier.\n\n"
+        "created_at (number)\n\nA Unix time.\n\n"
+    )
