@@ -21,8 +21,9 @@ from retrieval.loaders.markdown import new_markdown_parser, render_markdown
 
 ESM_START = re.compile(r"(import|export)\s")
 TAG_START = re.compile(r"<(/?)([A-Za-z][\w.:-]*)?")
+# A component's visible name: <Accordion title="…">, Docusaurus' <TabItem label="npm">.
 TITLE_ATTRIBUTE = re.compile(
-    r"""\btitle\s*=\s*(?:"([^"]*)"|'([^']*)'|\{\s*["'`]([^"'`]*)["'`]\s*\})"""
+    r"""(?<![\w-])(?:title|label)\s*=\s*(?:"([^"]*)"|'([^']*)'|\{\s*["'`]([^"'`]*)["'`]\s*\})"""
 )
 # Components that document one parameter or field (Mintlify's <ParamField path="id" type="string">,
 # <ResponseField name="id">): the name and type they are given are what the reader looks up.

@@ -96,3 +96,12 @@ def test_a_field_component_shows_its_name_and_type(load_one) -> None:
         "user_id (string, required)\n\nThe user's identifier.\n\n"
         "created_at (number)\n\nA Unix time.\n\n"
     )
+
+
+def test_a_docusaurus_tab_keeps_its_label(load_one) -> None:
+    doc = load_one(
+        "install.mdx",
+        '<Tabs>\n<TabItem value="npm" label="npm">\n\n```bash\nnpm install qabot\n```\n\n'
+        "</TabItem>\n</Tabs>\n",
+    )
+    assert doc.text == "npm\n\n```bash\nnpm install qabot\n```\n\n"
