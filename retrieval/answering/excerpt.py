@@ -293,6 +293,8 @@ class ExcerptPicker:
             if first <= a and b <= last:
                 continue  # another anchor of the same stretch
             lo, hi = min(first, a), max(last, b)
+            while lo < first and lo > 0 and not _opens_paragraph(text, found, lo):
+                lo -= 1  # the other stretch is quoted from the start of its paragraph
             if found[hi].end - found[lo].start > 2 * self.max_chars:
                 continue  # far too long to fit, whatever rendering removes
             span = found[lo : hi + 1]
@@ -392,6 +394,13 @@ class ExcerptPicker:
             last += 1  # "as follows:" and what follows
         while last > anchor and _dangling(text, found, last):
             last -= 1  # a stretch ending "as follows:" without what follows promises too much
+        if first > 0 and not _opens_paragraph(text, found, first):
+            # The tail of an earlier paragraph ("Defaults to True.") is a fragment: start at the
+            # next paragraph when one opens before the anchor.
+            first = next(
+                (j for j in range(first + 1, anchor + 1) if _opens_paragraph(text, found, j)),
+                first,
+            )
         return first, last
 
     def _fit(self, excerpt: str) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from retrieval.answering.answer import ABSTAIN_TEXT, AnswerComposer
+from retrieval.answering.excerpt import ExcerptPicker, units
 from retrieval.answering.grounding import strip_markers
 from retrieval.answering.markup import plain
 from retrieval.embedding import Embedder
@@ -451,3 +452,36 @@ def test_a_tab_label_before_code_does_not_stop_the_excerpt(embedder: Embedder) -
     answer = compose(embedder, "export FLASK_SKIP_DOTENV=1 flask run", [dotenv])
     assert answer.text.startswith("You can tell Flask not to load dotenv files")
     assert "variable. [1]\n\nBash\n\n```text\n$ export FLASK_SKIP_DOTENV=1" in answer.text
+
+
+def test_an_excerpt_does_not_start_with_the_tail_of_another_paragraph(embedder: Embedder) -> None:
+    """Growing back to the minimum never leaves a fragment such as 'Defaults to True.' first."""
+    static = section_passage(
+        (
+            "- check_dir - Ensure that the directory exists upon instantiation, and raise an "
+            "error at start-up when it does not, so that a typo in the configured path is found "
+            "before the first request for a file arrives at the application. Defaults to True.\n\n"
+            "You can combine this ASGI application with Starlette's routing to provide "
+            "comprehensive static file serving."
+        ),
+        "staticfiles.md",
+        "Staticfiles",
+        "StaticFiles",
+    )
+    answer = compose(embedder, "how do i serve static files", [static], excerpt_min_chars=150)
+    assert answer.text.startswith("You can combine this ASGI application")
+
+
+def test_a_widened_excerpt_takes_the_other_stretch_from_its_paragraph_start(
+    embedder: Embedder,
+) -> None:
+    """Widening back to a stretch that starts mid-paragraph starts at that paragraph instead."""
+    text = (
+        "Static files are served by a mounted application. They are read from a folder.\n\n"
+        "Mount it under /static in the routes."
+    )
+    found = units(text)
+    picker = ExcerptPicker(embedder, 0, 900)
+    # the best stretch is the last sentence; the other one is the first paragraph's second
+    merged = picker._merge(text, found, 2, 2, 1.0, [(0.9, 1, 1, 1)])
+    assert merged == (0, 2)
