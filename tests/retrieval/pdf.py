@@ -32,3 +32,22 @@ def make_pdf(text: str, title: str | None = None) -> bytes:
         xref,
     )
     return bytes(out)
+
+
+def make_outlined_pdf(pages: list[str], marks: list[tuple[str, int, int]]) -> bytes:
+    """Return a PDF of one page per text with bookmarks (title, page index, parent mark or -1)."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for text in pages:
+        writer.add_page(PdfReader(io.BytesIO(make_pdf(text))).pages[0])
+    items: list[object] = []
+    for title, page, parent in marks:
+        items.append(
+            writer.add_outline_item(title, page, parent=items[parent] if parent >= 0 else None)
+        )
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

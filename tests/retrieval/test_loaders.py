@@ -8,7 +8,7 @@ from retrieval.errors import SeedsNotFoundError
 from retrieval.loaders import Cleaner, load_documents
 from retrieval.settings import DocumentsSettings
 from tests.conftest import SEED_SOURCE, SEEDS
-from tests.retrieval.pdf import make_pdf
+from tests.retrieval.pdf import make_outlined_pdf, make_pdf
 
 DEFAULTS = DocumentsSettings()
 
@@ -97,3 +97,21 @@ def test_symlink_out_of_the_folder_is_not_followed(tmp_path: Path) -> None:
 def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SeedsNotFoundError, match="does not exist"):
         load(tmp_path / "nope")
+
+
+def test_a_pdf_outline_gives_sections_that_open_at_their_page(tmp_path: Path) -> None:
+    pages = [
+        "Manual overview text.",
+        "Installing on Linux: run the installer as root.",
+        "Upgrading keeps your settings.",
+    ]
+    marks = [("Installing", 1, -1), ("Linux", 1, 0), ("Upgrading", 2, -1)]
+    (tmp_path / "manual.pdf").write_bytes(make_outlined_pdf(pages, marks))
+    [doc] = load(tmp_path).documents
+    found = [(s.path, s.anchor, doc.text[s.start : s.end].strip()) for s in doc.sections]
+    assert found == [
+        (("Installing",), "page=2", "Installing on"),
+        (("Installing", "Linux"), "page=2", "Linux: run the installer as root."),
+        (("Upgrading",), "page=3", "Upgrading keeps your settings."),
+    ]
+    assert doc.section_at(doc.text.index("as root")).path == ("Installing", "Linux")
