@@ -118,6 +118,20 @@ def whole_text(title: str, text: str) -> Parsed:
     return Parsed(title=title, text=text, offsets=((0, 0, len(text)),))
 
 
+def pieces(parsed: Parsed) -> list[tuple[str, BlockKind | None]]:
+    """Return a parsed text as pieces to add to another document: code and tables apart."""
+    found: list[tuple[str, BlockKind | None]] = []
+    pos = 0
+    for block in parsed.blocks:
+        found += [
+            (parsed.text[pos : block.start], None),
+            (parsed.text[block.start : block.end], block.kind),
+        ]
+        pos = block.end
+    found.append((parsed.text[pos:], None))
+    return [(text, kind) for text, kind in found if text.strip()]
+
+
 class TextBuilder:
     """Builds a document's clean text block by block, with offsets, sections and blocks.
 

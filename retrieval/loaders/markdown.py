@@ -12,11 +12,20 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from retrieval.loaders.base import Parsed, TextBuilder, decode_text, register, title_from_name
+from retrieval.document import BlockKind
+from retrieval.loaders.base import (
+    Parsed,
+    TextBuilder,
+    decode_text,
+    pieces,
+    register,
+    title_from_name,
+)
 from retrieval.loaders.markdown_extras import mkdocs_plugin
 from retrieval.loaders.myst import myst_plugin
 from retrieval.loaders.roles import role_text
 from retrieval.loaders.rst import rst_pieces
+from retrieval.loaders.rst_files import FileContext, Refused, language_of, select_lines
 from retrieval.loaders.slugs import Slugger
 
 # '## Title {#custom-id}' (Python-Markdown attr_list, Docusaurus): the id wins over the slug.
@@ -27,6 +36,7 @@ ATTR_LIST = re.compile(
     r"(?:\s+(?:[#.][\w:-]+|[\w-]+=(?:\"[^\"]*\"|'[^']*'|[^\s}]+)))*\s*\}\s*$"
 )
 MACRO = re.compile(r"\{\{.*\}\}|\{%.*%\}")  # mkdocs-macros placeholders: generated, not text
+MAX_INCLUDE_DEPTH = 8  # files a MyST include may bring in through one another
 META_KEYS = ("title", "description", "url", "slug")  # front matter kept in Document.meta
 
 
@@ -54,8 +64,15 @@ def new_markdown_parser() -> MarkdownIt:
 
 @register(".md", ".markdown")
 def parse_markdown(data: bytes, path: Path, notes: list[str], root: Path) -> Parsed:
-    """Return a Markdown file's text, title and sections (MkDocs anchors)."""
-    return render_markdown(decode_text(data, notes), path, notes, slug_style="toc")
+    """Return a Markdown file's text, title and sections (MkDocs anchors).
+
+    MyST ``{include}`` and ``{literalinclude}`` read files of the same documents folder only.
+    """
+    files = FileContext.of(path, root)
+    source = decode_text(data, notes)
+    parsed = render_markdown(source, path, notes, slug_style="toc", env={"files": files})
+    notes.extend(files.notes)
+    return parsed
 
 
 def render_markdown(
@@ -70,21 +87,34 @@ def render_markdown(
 
     ``env`` is handed to the parser's rules, which may leave findings in it.
     """
-    tokens = (parser or markdown_parser()).parse(source, env if env is not None else {})
+    env = env if env is not None else {}
+    tokens = (parser or markdown_parser()).parse(source, env)
     builder = TextBuilder(source)
     meta: dict[str, str] = {}
-    first_h1 = _Renderer(builder, Slugger(slug_style), meta, notes).render(tokens)
+    first_h1 = _Renderer(builder, Slugger(slug_style), meta, notes, env).render(tokens)
     title = meta.get("title") or first_h1 or title_from_name(path)
-    return builder.build(title, meta)
+    files = env.get("files")
+    if not isinstance(files, FileContext):
+        return builder.build(title, meta)
+    return builder.build(title, meta, files.included, files.included_paths)
 
 
 class _Renderer:
     """Walks markdown-it's token stream once, writing blocks into a TextBuilder."""
 
     def __init__(
-        self, builder: TextBuilder, slugger: Slugger, meta: dict[str, str], notes: list[str]
+        self,
+        builder: TextBuilder,
+        slugger: Slugger,
+        meta: dict[str, str],
+        notes: list[str],
+        env: dict[str, Any] | None = None,
     ) -> None:
-        """Write into ``builder``; front matter goes to ``meta``, problems to ``notes``."""
+        """Write into ``builder``; front matter goes to ``meta``, problems to ``notes``.
+
+        ``env`` is the parse's: its ``files`` (a FileContext) reads what MyST includes.
+        """
+        self._env = env or {}
         self._out = builder
         self._slugger = slugger
         self._meta = meta
@@ -123,6 +153,8 @@ class _Renderer:
             self._out.add(f"{fence}\n{code}```", *self._span(token), kind="code")
         elif kind == "myst_rst":
             self._rst(token)
+        elif kind == "myst_include":
+            self._include(token)
         elif kind == "html_block":
             self._out.add(html_text(token.content), *self._span(token))
         elif kind in ("bullet_list_open", "ordered_list_open"):
@@ -153,6 +185,44 @@ class _Renderer:
             pieces = [(token.content, None)]
         for text, kind in pieces:
             self._out.add(text, start, 0, kind=kind)
+
+    def _include(self, token: Token) -> None:
+        """Write the file a MyST include names, placed at its fence (none of it verbatim)."""
+        files: FileContext = self._env["files"]
+        chain: tuple[Path, ...] = self._env.get("chain", (files.path,))
+        name, options = token.content, dict(token.meta.get("options", {}))
+        found: list[tuple[str, BlockKind | None]] = []
+        try:
+            path = files.resolve(name, chain[-1])
+            if path in chain or len(chain) > MAX_INCLUDE_DEPTH:
+                raise Refused("it would include itself in a circle")
+            text = files.read(path)
+            if token.info == "literalinclude" or "literal" in options or "code" in options:
+                code, cut = select_lines(text, options)
+                if cut:
+                    files.notes.append(f"its {token.info} of {name!r} shows {cut}")
+                language = options.get("code") or language_of(path, options)
+                if code.strip():
+                    found = [(f"```{language}\n{code}\n```", "code")]
+            else:
+                found = self._included_text(path, _between(text, options), chain)
+        except Refused as exc:
+            files.warn(token.info, name, str(exc))
+            return
+        start, _ = self._span(token)
+        for piece, kind in found:
+            self._out.add(piece, start, 0, kind=kind)
+
+    def _included_text(
+        self, path: Path, text: str, chain: tuple[Path, ...]
+    ) -> list[tuple[str, BlockKind | None]]:
+        """Return the pieces of an included Markdown, rst or plain text file."""
+        if path.suffix.lower() in (".md", ".markdown"):
+            env = {"files": self._env["files"], "chain": (*chain, path)}
+            return pieces(render_markdown(text, path, self._notes, "toc", env=env))
+        if path.suffix.lower() in (".rst", ".rest"):
+            return rst_pieces(text)
+        return [(text, None)]
 
     def _list_item(self) -> None:
         """Set the marker of the item's first paragraph: '- ' or '3. ', indented by depth."""
@@ -204,6 +274,18 @@ class _Renderer:
                 value = values.get(key)
                 if isinstance(value, str | int | float) and str(value).strip():
                     self._meta[key] = " ".join(str(value).split())
+
+
+def _between(text: str, options: dict[str, str]) -> str:
+    """Return the part of an included file its ``start-after`` and ``end-before`` select."""
+    if options.get("start-after"):
+        _, found, tail = text.partition(options["start-after"])
+        if not found:
+            raise Refused("no line holds its start-after text")
+        text = tail
+    if options.get("end-before"):
+        text = text.partition(options["end-before"])[0]
+    return text
 
 
 def inline_text(children: Sequence[Token]) -> str:

@@ -4,8 +4,10 @@ A directive fence (```` ```{name} argument ````, ``:::{name}``, or Docusaurus' `
 is read as the rst loader reads the same directive: build-only directives give nothing, code
 directives their code, version notes a line, object descriptions their signature, and the rest
 their body, parsed as Markdown in place so that its offsets stay the file's. An ``{eval-rst}``
-body becomes a ``myst_rst`` token for the rst loader. Roles (``{func}`run```) become
-``myst_role`` tokens; targets (``(label)=``) and block breaks (``+++``) give nothing.
+body becomes a ``myst_rst`` token for the rst loader, and ``{include}`` / ``{literalinclude}``
+a ``myst_include`` token when the parse has a FileContext (``env["files"]``) to read them with.
+Roles (``{func}`run```) become ``myst_role`` tokens; targets (``(label)=``) and block breaks
+(``+++``) give nothing.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ OPENING = re.compile(
     r"(?P<fence>`{3,}|:{3,})(?:\s*\{(?P<name>[A-Za-z][\w:.+-]*)\}|(?P<bare>[A-Za-z][\w-]*))"
     r"(?P<rest>.*)$"
 )
-OPTION = re.compile(r":[\w-]+:(\s.*)?$")  # ':class: note' before a directive's body
+OPTION = re.compile(
+    r":(?P<key>[\w-]+):(?P<value>\s.*)?$"
+)  # ':class: note' before a directive's body
 # Directives MyST pages use whose output is not text: other files, images, tables of contents.
 MYST_SILENT = ("include", "literalinclude", "image", "raw", "contents", "meta")
 MYST_BARE = ("tab-set", "grid", "div", "card-carousel")
@@ -38,6 +42,7 @@ ADMONITIONS = (
     *("admonition", "attention", "caution", "danger", "error", "hint", "important", "note"),
     *("tip", "warning", "seealso", "info", "dropdown", "tab-item", "card", "figure", "topic"),
 )
+INCLUDES = ("include", "literalinclude")  # read by the Markdown loader when it has a FileContext
 CODE_LANGUAGES = {"doctest": "python", "testcode": "python", "testoutput": "text"}
 
 
@@ -77,6 +82,10 @@ def _directive_fence(state: StateBlock, start_line: int, end_line: int, silent: 
     if name == "eval-rst":
         token = state.push("myst_rst", "", 0)
         token.content, token.map = body, [fence.start, fence.end]
+    elif short in INCLUDES and state.env.get("files") is not None:
+        token = state.push("myst_include", "", 0)
+        token.info, token.content, token.map = short, fence.argument, [fence.start, fence.end]
+        token.meta = {"options": _options(state, fence)}
     elif name in SILENT_DIRECTIVES or short in MYST_SILENT:
         pass
     elif short in CODE_DIRECTIVES or short == "code-cell":
@@ -134,6 +143,21 @@ def _after_options(state: StateBlock, first: int, close: int) -> int:
     while line < close and OPTION.match(marker_line(state, line) or ""):
         line += 1
     return line
+
+
+def _options(state: StateBlock, fence: _Fence) -> dict[str, str]:
+    """Return the directive's options: ':key: value' lines, or a YAML block between '---'."""
+    lines = [marker_line(state, n) or "" for n in range(fence.start + 1, fence.body)]
+    if lines and lines[0] == "---":
+        import yaml
+
+        try:
+            values = yaml.safe_load("\n".join(lines[1:-1]))
+        except yaml.YAMLError:
+            return {}
+        return {str(k): str(v) for k, v in values.items()} if isinstance(values, dict) else {}
+    found = (OPTION.match(line) for line in lines)
+    return {m["key"]: (m["value"] or "").strip() for m in found if m}
 
 
 def _source(state: StateBlock, first: int, end: int) -> str:

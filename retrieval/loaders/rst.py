@@ -32,6 +32,7 @@ from retrieval.loaders.base import (
     SkipFile,
     TextBuilder,
     decode_text,
+    pieces,
     register,
     title_from_name,
     whole_text,
@@ -547,17 +548,7 @@ def rst_pieces(source: str) -> list[tuple[str, BlockKind | None]]:
     """Return the text of an rst fragment (MyST's ``{eval-rst}``) as pieces, code apart."""
     builder = TextBuilder(source)
     _Writer(builder, parse_doctree(source, "<eval-rst>"), {}).write()
-    parsed = builder.build("")
-    pieces: list[tuple[str, BlockKind | None]] = []
-    pos = 0
-    for block in parsed.blocks:
-        pieces += [
-            (parsed.text[pos : block.start], None),
-            (parsed.text[block.start : block.end], block.kind),
-        ]
-        pos = block.end
-    pieces.append((parsed.text[pos:], None))
-    return [(text, kind) for text, kind in pieces if text.strip()]
+    return pieces(builder.build(""))
 
 
 class _Writer:

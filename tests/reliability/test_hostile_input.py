@@ -258,6 +258,8 @@ MARKUP_PIECES = [
     ":::tip[Title\n",
     "{func}`~a.b` {ref}`<>` {unknown}`",
     "(label)=\n+++\n",
+    "```{include} page.md\n:start-after: x\n```\n",
+    "```{literalinclude} /etc/passwd\n:lines: 1-\n```\n",
     "\n\n",
 ]
 

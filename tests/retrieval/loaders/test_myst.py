@@ -4,6 +4,7 @@ import pytest
 
 from retrieval.document import Document
 from retrieval.loaders.rst import is_python_code
+from tests.retrieval.loaders.conftest import load_folder
 
 # A MyST page as Sphinx projects write them (directive fences, roles, targets, eval-rst).
 MYST_PAGE = """\
@@ -150,3 +151,36 @@ def test_an_unclosed_directive_fence_runs_to_the_end(load_one) -> None:
 )
 def test_python_code_is_told_from_prose(text: str, code: bool) -> None:
     assert is_python_code(text) is code
+
+
+def test_myst_includes_read_files_of_the_documents_folder_only(tmp_path) -> None:
+    docs = tmp_path / "docs"
+    (docs / "snippets").mkdir(parents=True)
+    (docs / "guide.md").write_text(
+        "# Guide\n\n```{include} snippets/install.md\n```\n\n"
+        "```{literalinclude} snippets/example.py\n:lines: 1-2\n```\n\n"
+        "```{include} ../../secrets.txt\n```\n\n"
+        "```{include} snippets/notes.rst\n:start-after: .. start\n```\n"
+    )
+    (docs / "snippets" / "install.md").write_text(
+        "Run `pip install qabot` in a **virtualenv**.\n\n```{include} ../guide.md\n```\n"
+    )
+    (docs / "snippets" / "example.py").write_text("import qabot\nqabot.run()\nprint('cut')\n")
+    (docs / "snippets" / "notes.rst").write_text("Hidden intro.\n\n.. start\n\nShown **note**.\n")
+    result = load_folder(tmp_path)
+    [guide] = [d for d in result.documents if d.source == "docs/guide.md"]
+    assert guide.text == (
+        "Guide\n\nRun pip install qabot in a virtualenv.\n\n"
+        "```python\nimport qabot\nqabot.run()\n```\n\nShown note.\n\n"
+    )
+    assert guide.includes == (
+        "docs/snippets/install.md",
+        "docs/snippets/example.py",
+        "docs/snippets/notes.rst",
+    )
+    assert sorted(w for w in result.warnings if "guide.md" in w.split(":")[0]) == [
+        "docs/guide.md: its include of '../../secrets.txt' was left out: the file is outside "
+        "the documents folder",
+        "docs/guide.md: its include of '../guide.md' was left out: it would include itself in "
+        "a circle",
+    ]
