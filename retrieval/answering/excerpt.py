@@ -181,7 +181,7 @@ def with_marker(text: str) -> str:
             head, sep, _ = body.rpartition("\n\n```")
         else:
             head, sep, label = body.rpartition("\n\n")
-            if not _looks_like_heading(label):
+            if not sep or not _looks_like_heading(label):
                 break
         body = head.rstrip() if sep else ""
     if not body:

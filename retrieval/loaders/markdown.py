@@ -178,13 +178,16 @@ class _Renderer:
     def _rst(self, token: Token) -> None:
         """Write the text of an ``{eval-rst}`` body, placed at its fence (none of it verbatim)."""
         start, _ = self._span(token)
-        try:
-            pieces = rst_pieces(token.content)
-        except Exception:  # noqa: BLE001 - docutils has many failure modes on broken markup
-            self._notes.append("an {eval-rst} block cannot be parsed, so it is read as plain text")
-            pieces = [(token.content, None)]
-        for text, kind in pieces:
+        for text, kind in self._rst_pieces(token.content, "an {eval-rst} block"):
             self._out.add(text, start, 0, kind=kind)
+
+    def _rst_pieces(self, source: str, what: str) -> list[tuple[str, BlockKind | None]]:
+        """Return rst text as pieces, or as it is with a note when docutils cannot parse it."""
+        try:
+            return rst_pieces(source)
+        except Exception:  # noqa: BLE001 - docutils has many failure modes on broken markup
+            self._notes.append(f"{what} cannot be parsed as rst, so it is read as plain text")
+            return [(source, None)]
 
     def _include(self, token: Token) -> None:
         """Write the file a MyST include names, placed at its fence (none of it verbatim)."""
@@ -221,7 +224,7 @@ class _Renderer:
             env = {"files": self._env["files"], "chain": (*chain, path)}
             return pieces(render_markdown(text, path, self._notes, "toc", env=env))
         if path.suffix.lower() in (".rst", ".rest"):
-            return rst_pieces(text)
+            return self._rst_pieces(text, f"its include of {path.name!r}")
         return [(text, None)]
 
     def _list_item(self) -> None:
