@@ -32,9 +32,8 @@ OPENING = re.compile(
     r"(?P<fence>`{3,}|:{3,})(?:\s*\{(?P<name>[A-Za-z][\w:.+-]*)\}|(?P<bare>[A-Za-z][\w-]*))"
     r"(?P<rest>.*)$"
 )
-OPTION = re.compile(
-    r":(?P<key>[\w-]+):(?P<value>\s.*)?$"
-)  # ':class: note' before a directive's body
+# A directive's option line before its body: ':class: note'.
+OPTION = re.compile(r":(?P<key>[\w-]+):(?P<value>\s.*)?$")
 # Directives MyST pages use whose output is not text: other files, images, tables of contents.
 MYST_SILENT = ("include", "literalinclude", "image", "raw", "contents", "meta")
 MYST_BARE = ("tab-set", "grid", "div", "card-carousel")
