@@ -104,7 +104,7 @@ def run_ours(
         report = evaluate_docs(
             tmp,
             questions_file,
-            settings=load_settings(chunk_size=chunk_size, chunk_overlap=chunk_overlap),
+            settings=load_settings(**sizes(chunk_size, chunk_overlap)),
             store_cache=None,
         )
     docs = {s: t for s, t in report.titles.items() if s.startswith("docs/")}
@@ -118,6 +118,16 @@ def run_ours(
     }
 
 
+def sizes(chunk_size: int, chunk_overlap: int) -> dict[str, int]:
+    """Return settings that chunk every document, with headings or not, at one size."""
+    return {
+        "chunk_size": chunk_size,
+        "chunk_overlap": chunk_overlap,
+        "section_chunk_size": chunk_size,
+        "section_chunk_overlap": chunk_overlap,
+    }
+
+
 def ours_ingest_rate(corpus: Path, chunk_size: int, chunk_overlap: int) -> float:
     """Return this project's chunks/s over a fresh store of the corpus."""
     from retrieval.kb import KnowledgeBase
@@ -126,8 +136,7 @@ def ours_ingest_rate(corpus: Path, chunk_size: int, chunk_overlap: int) -> float
         kb = KnowledgeBase(
             seeds_dir=corpus / "docs",
             persist_dir=Path(tmp) / "chroma",
-            chunk_size=chunk_size,
-            chunk_overlap=chunk_overlap,
+            **sizes(chunk_size, chunk_overlap),
         )
         kb.embedder.encode(["warm up"])  # the model load is not ingest
         report = kb.ingest()
@@ -173,8 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     defaults = load_settings().chunking
-    size = args.chunk_size or defaults.chunk_size
-    overlap = defaults.chunk_overlap if args.chunk_overlap is None else args.chunk_overlap
+    size = args.chunk_size or defaults.section_chunk_size  # the documentation has headings
+    overlap = defaults.section_chunk_overlap if args.chunk_overlap is None else args.chunk_overlap
     names = list(CORPUS_FOLDERS) if args.corpus == "both" else [args.corpus]
     needed = [args.corpora / CORPUS_FOLDERS[n] for n in names]
     needed += [args.corpora / "questions" / f"{n}.json" for n in names]

@@ -123,10 +123,20 @@ def _related(merged: _Span, span: _Span) -> bool:
 class Chunker:
     """Splits documents into chunks of about ``chunk_size`` characters that follow sections."""
 
-    def __init__(self, chunk_size: int, chunk_overlap: int, sites: SiteMap | None = None) -> None:
-        """Build the sentence-aware splitter; ``sites`` gives sections their published address."""
+    def __init__(
+        self,
+        chunk_size: int,
+        chunk_overlap: int,
+        sites: SiteMap | None = None,
+        tiny: int | None = None,
+    ) -> None:
+        """Build the sentence-aware splitter; ``sites`` gives sections their published address.
+
+        A section of at most ``tiny`` characters (default: a share of ``chunk_size``) joins its
+        tiny neighbours under the same parent in one chunk.
+        """
         self.chunk_size = chunk_size
-        self.tiny = int(chunk_size * TINY_SECTION_SHARE)
+        self.tiny = int(chunk_size * TINY_SECTION_SHARE) if tiny is None else tiny
         self.sites = sites or SiteMap()
         self._splitter = RecursiveCharacterTextSplitter(
             chunk_size=chunk_size,

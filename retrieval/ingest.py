@@ -192,8 +192,11 @@ def ingest(
         chunks_removed = 0
         # Removed documents and outdated records of unchanged ones change with the first swap.
         pending = _Pending(records=outdated_records(documents, records), removed=removed)
-        chunker = Chunker(settings.chunking.chunk_size, settings.chunking.chunk_overlap)
-        split = [(doc, chunker.split(doc)) for doc in new + changed]
+        sizes = settings.chunking
+        plain = Chunker(sizes.chunk_size, sizes.chunk_overlap)
+        # Long sections get longer chunks; which sections count as tiny stays the same.
+        sectioned = Chunker(sizes.section_chunk_size, sizes.section_chunk_overlap, tiny=plain.tiny)
+        split = [(doc, (sectioned if doc.sections else plain).split(doc)) for doc in new + changed]
         if not split:
             stored = {}
         elif only is None:

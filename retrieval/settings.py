@@ -116,16 +116,22 @@ class DocumentsSettings(Section):
 class ChunkingSettings(Section):
     """How documents are split into chunks."""
 
-    chunk_size: int = Field(900, ge=50)  # top 5 stay under the LangChain tutorial's characters
+    chunk_size: int = Field(900, ge=50)  # text without headings: articles, plain text, PDFs
     chunk_overlap: int = Field(135, ge=0)
+    section_chunk_size: int = Field(1600, ge=50)  # documents with headings: a section per chunk
+    section_chunk_overlap: int = Field(240, ge=0)
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> ChunkingSettings:
-        if self.chunk_overlap >= self.chunk_size:
-            raise ValueError(
-                f"chunk_overlap must be smaller than chunk_size, but got {self.chunk_overlap} "
-                f">= {self.chunk_size}"
-            )
+        for size, overlap in (
+            ("chunk_size", "chunk_overlap"),
+            ("section_chunk_size", "section_chunk_overlap"),
+        ):
+            if getattr(self, overlap) >= getattr(self, size):
+                raise ValueError(
+                    f"{overlap} must be smaller than {size}, but got {getattr(self, overlap)} "
+                    f">= {getattr(self, size)}"
+                )
         return self
 
 

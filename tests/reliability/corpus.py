@@ -22,7 +22,12 @@ PARAGRAPHS = 5  # paragraphs (and so chunks) per document
 CHUNK_SIZE = 200  # chunking.chunk_size that keeps one paragraph per chunk
 CHUNK_OVERLAP = 20  # chunking.chunk_overlap, smaller than any paragraph
 MARKER = re.compile(r"\[(\w+) v(\d+)\]")
-SETTINGS: dict[str, Any] = {"chunk_size": CHUNK_SIZE, "chunk_overlap": CHUNK_OVERLAP}
+SETTINGS: dict[str, Any] = {  # the documents have a heading: the section sizes apply
+    "chunk_size": CHUNK_SIZE,
+    "chunk_overlap": CHUNK_OVERLAP,
+    "section_chunk_size": CHUNK_SIZE,
+    "section_chunk_overlap": CHUNK_OVERLAP,
+}
 
 
 def document(topic: str, version: int, paragraphs: int = PARAGRAPHS) -> str:

@@ -74,6 +74,27 @@ def test_a_changed_included_file_reindexes_the_pages_that_include_it(tmp_path: P
     assert page and "8080" in page[0] and "5000" not in page[0]
 
 
+def test_documents_with_headings_are_chunked_at_the_section_size(tmp_path: Path) -> None:
+    """A section of 700 characters is one chunk; the same text without headings is several."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    sentences = " ".join(f"Step {n} of the upgrade keeps every setting." for n in range(16))
+    (seeds / "upgrade.md").write_text(f"# Upgrading\n\n{sentences}\n")
+    (seeds / "upgrade.txt").write_text(f"{sentences}\n")
+    kb = KnowledgeBase(
+        seeds_dir=seeds,
+        persist_dir=tmp_path / "chroma",
+        chunk_size=200,
+        chunk_overlap=20,
+        section_chunk_size=1000,
+        section_chunk_overlap=100,
+    )
+    kb.ingest()
+    chunks = {s.source: s.chunks for s in kb.sources()}
+    assert chunks["upgrade.md"] == 1
+    assert chunks["upgrade.txt"] >= 4
+
+
 def test_bad_files_do_not_stop_the_good_ones(seeds_copy: Path, tmp_path: Path) -> None:
     (seeds_copy / "empty.txt").write_bytes(b"")
     (seeds_copy / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)

@@ -47,6 +47,10 @@ def test_keyword_overrides_find_their_section() -> None:
         ("[retreival]\ntop_k = 3\n", "unknown setting 'retreival'"),
         ("[retrieval]\ntop_k = 'many'\n", "retrieval.top_k"),
         ("[chunking]\nchunk_size = 100\nchunk_overlap = 200\n", "chunk_overlap must be smaller"),
+        (
+            "[chunking]\nsection_chunk_size = 300\nsection_chunk_overlap = 300\n",
+            "section_chunk_overlap must be smaller than section_chunk_size",
+        ),
     ],
 )
 def test_bad_file_values_name_the_key(tmp_path: Path, toml: str, message: str) -> None:
