@@ -21,19 +21,17 @@ from retrieval.loaders.markdown import new_markdown_parser, render_markdown
 
 ESM_START = re.compile(r"(import|export)\s")
 TAG_START = re.compile(r"<(/?)([A-Za-z][\w.:-]*)?")
-# A component's visible name: <Accordion title="…">, Docusaurus' <TabItem label="npm">.
-TITLE_ATTRIBUTE = re.compile(
-    r"""(?<![\w-])(?:title|label)\s*=\s*(?:"([^"]*)"|'([^']*)'|\{\s*["'`]([^"'`]*)["'`]\s*\})"""
+# A JSX attribute with a literal value: name="…", name='…' or name={"…"}.
+ATTRIBUTE = re.compile(
+    r"""(?<![\w-])([A-Za-z][\w-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|\{\s*["'`]([^"'`]*)["'`]\s*\})"""
 )
+TITLE_NAMES = ("title", "label")  # a component's visible name: <Accordion title>, <TabItem label>
 # Components that document one parameter or field (Mintlify's <ParamField path="id" type="string">,
 # <ResponseField name="id">): the name and type they are given are what the reader looks up.
 FIELD_COMPONENT = re.compile(
     r"(?:field|param|parameter|prop|property|attribute|arg|option)s?$", re.I
 )
 FIELD_NAME = ("name", "path", "query", "body", "header", "param", "field")
-ATTRIBUTE = re.compile(
-    r"""\b([A-Za-z][\w-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|\{\s*["'`]([^"'`]*)["'`]\s*\})"""
-)
 CODE_INDENT = 4  # a line indented this much inside a list is that list's content, not a tag
 
 
@@ -144,16 +142,17 @@ def _jsx_line(state: StateBlock, start_line: int, end_line: int, silent: bool) -
 
 
 def _labels(tag: str) -> list[str]:
-    """Return the lines a tag shows: its title, or a field component's name and type."""
-    titles = [next(g for g in m.groups() if g is not None) for m in TITLE_ATTRIBUTE.finditer(tag)]
+    """Return the lines a tag shows: its title or label, or a field component's name and type."""
+    found = [
+        (m.group(1), next(g for g in m.groups()[1:] if g is not None))
+        for m in ATTRIBUTE.finditer(tag)
+    ]
+    titles = [value for name, value in found if name in TITLE_NAMES]
     match = TAG_START.match(tag)
     component = match.group(2) if match and not match.group(1) else ""
     if titles or not component or not FIELD_COMPONENT.search(component):
         return titles
-    values = {
-        m.group(1): next(g for g in m.groups()[1:] if g is not None)
-        for m in ATTRIBUTE.finditer(tag)
-    }
+    values = dict(found)
     name = next((values[key] for key in FIELD_NAME if values.get(key)), "")
     if not name:
         return []
