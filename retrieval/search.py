@@ -173,8 +173,11 @@ class HybridSearcher:
         return (self._index or self.keyword_index()).corrected(question)
 
     def warm_up(self) -> None:
-        """Build the keyword index, and its spelling words when spelling is on, ahead of use."""
-        index = self.keyword_index()
+        """Build the keyword index, and its spelling words when spelling is on, ahead of use.
+
+        After a search the index is there already: no further read of the store is made.
+        """
+        index = self._index or self.keyword_index()
         if self.settings.spelling:
             index.warm_spelling()
 
