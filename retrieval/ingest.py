@@ -63,7 +63,7 @@ def outdated_records(
 
 
 def with_includers(only: Collection[str], records: dict[str, DocumentRecord]) -> set[str]:
-    """Return ``only`` and the documents that brought in text of a file in it (rst includes)."""
+    """Return ``only`` and the documents that brought in text of a file in it (an include)."""
     includers = (s for s, r in records.items() if any(within(i, only) for i in r.includes))
     return {*only, *includers}
 

@@ -34,7 +34,8 @@ OPENING = re.compile(
 )
 # A directive's option line before its body: ':class: note'.
 OPTION = re.compile(r":(?P<key>[\w-]+):(?P<value>\s.*)?$")
-# Directives MyST pages use whose output is not text: other files, images, tables of contents.
+# Directives MyST pages use whose output is not text: images, tables of contents, and includes
+# when the parse has no FileContext to read them with (a notebook's Markdown cells).
 MYST_SILENT = ("include", "literalinclude", "image", "raw", "contents", "meta")
 MYST_BARE = ("tab-set", "grid", "div", "card-carousel")
 ADMONITIONS = (

@@ -57,7 +57,7 @@ class DocumentRecord:
     chunk_ids: tuple[str, ...]
     title: str = ""
     url: str | None = None
-    includes: tuple[str, ...] = ()  # files whose text the document brought in (an rst include)
+    includes: tuple[str, ...] = ()  # files whose text the document brought in (an include)
 
 
 def record_row(record: DocumentRecord) -> tuple[str, str, dict[str, str | int]]:
