@@ -6,17 +6,19 @@ A question about a made-up method or parameter (``Flask.run_forever``, ``Field(e
 finds passages about the real neighbours, well enough to pass the support threshold; what gives
 it away is that the identifier it asks about appears in no chunk at all. The same holds for a
 question about a person or place (a capitalised word inside a sentence) that no document names.
+A name of several words (``Scottish Parliament``) whose words the documents each use, but that no
+retrieved passage holds together, is declined the same way.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from retrieval.answering.answer import abstain
 from retrieval.text import index_terms
-from retrieval.types import Answer
+from retrieval.types import Answer, Passage
 
 NAMES_SHOWN = 3  # unknown names quoted in a decline
 DocFreq = Callable[[str], "int | None"]  # chunks holding an index term; None when not known
@@ -34,7 +36,12 @@ _CODE = re.compile(
 # A question quoting an error names what the asker's program or another library wrote
 # (KeyError, numpy.ndarray, their own Order class): unknown names there are no sign of a trap.
 _ERROR_NAME = re.compile(r"\b\w+(?:Error|Exception|Warning)\b")
+_POSSESSIVE = re.compile(r"['’]s\b")
+_MIN_STEM = 4  # shortest word that may match a longer one it begins
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]\w+")
+# A run of capitalised words or acronyms (Scottish Parliament, Great Khan, UK election's "UK"
+# beside a name) is one name: its words can each be indexed, yet never together.
+_NAME_RUN = re.compile(r"\b(?:[A-Z][a-z]+|[A-Z]{2,})(?: (?:[A-Z][a-z]+|[A-Z]{2,}))+\b")
 _LITERALS = frozenset({"True", "False", "None"})  # Python's constants, no names
 # Words for naming styles look like code but are English: "my keys are camelCase".
 _NAMING_STYLES = frozenset(
@@ -89,6 +96,52 @@ def proper_names(question: str) -> list[str]:
     return list(names)
 
 
+def name_phrases(question: str) -> list[str]:
+    """Return the runs of two or more capitalised words, without a sentence's first word.
+
+    >>> name_phrases("When did Genghis Khan visit the Scottish Parliament? Which Great Hall")
+    ['Genghis Khan', 'Scottish Parliament', 'Great Hall']
+    """
+    phrases: dict[str, None] = {}
+    for match in _NAME_RUN.finditer(question):
+        words = match.group().split(" ")
+        before = question[: match.start()].rstrip()
+        if not before or before[-1] in _SENTENCE_START:
+            words = words[1:]  # capitalised because it starts the sentence
+        if len(words) > 1 and not any(w in _LITERALS for w in words):
+            phrases.setdefault(" ".join(words), None)
+    return list(phrases)
+
+
+def unfound_phrases(question: str, passages: Sequence[Passage]) -> list[str]:
+    """Return the name phrases of the question whose words no one passage holds together.
+
+    A word counts as held when a passage has a word it begins or that begins it (``Marry`` and
+    "marriage", ``Windows`` and "Winds"): questions reword what they ask about.
+    """
+    held = [_terms(f"{p.title} {p.section} {p.text}") for p in passages]
+    missing = []
+    for phrase in name_phrases(question):
+        terms = _terms(phrase)
+        if terms and not any(all(_holds(words, t) for t in terms) for words in held):
+            missing.append(phrase)
+    return missing
+
+
+def _terms(text: str) -> set[str]:
+    """Return the index terms of a text, with possessives ("John Paul II's") cut off."""
+    return set(index_terms(_POSSESSIVE.sub("", text)))
+
+
+def _holds(words: set[str], term: str) -> bool:
+    """Say whether a word of ``words`` is ``term``, begins it or begins with it."""
+    if term in words:
+        return True
+    return len(term) >= _MIN_STEM and any(
+        len(w) >= _MIN_STEM and (w.startswith(term) or term.startswith(w)) for w in words
+    )
+
+
 def unknown_names(question: str, doc_freq: DocFreq) -> list[str]:
     """Return the code names and proper names of the question that appear in no indexed chunk.
 
@@ -113,6 +166,8 @@ def not_mentioned(answer: Answer, doc_freq: DocFreq, suggestions: int) -> Answer
     says what is missing and lists the closest documents instead.
     """
     names = unknown_names(answer.searched_question or answer.question, doc_freq)
+    if not names and not _ERROR_NAME.search(answer.question):
+        names = unfound_phrases(answer.searched_question or answer.question, answer.passages)
     if not names:
         return answer
     declined = abstain(

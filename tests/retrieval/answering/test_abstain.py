@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.answering.abstain import code_names, unknown_names
+from retrieval.answering.abstain import code_names, name_phrases, unfound_phrases, unknown_names
 from retrieval.kb import KnowledgeBase
+from retrieval.types import Passage
 
 DOCS = Path(__file__).resolve().parents[2] / "data" / "docs"
 KNOWN = {"max_retries": 2, "model_rebuild": 3, "validator": 4, "field": 9, "task": 5}
@@ -69,3 +70,43 @@ def test_a_documented_option_is_still_answered(kb: KnowledgeBase) -> None:
 def test_a_name_no_document_uses_is_unknown_but_a_sentence_start_is_not() -> None:
     assert unknown_names("When did the Huguenots reach Dover?", doc_freq) == ["Huguenots", "Dover"]
     assert unknown_names("Validators run when? Tasks too, with True", lambda t: 0) == []
+
+
+def passage(text: str, title: str = "Notes") -> Passage:
+    """A retrieved passage holding a text."""
+    return Passage(text=text, source="notes.md", title=title, score=0.5, chunk_id="notes:0")
+
+
+def test_name_phrases_are_runs_of_capitalised_words_inside_a_sentence() -> None:
+    assert name_phrases("Who was the Great Khan of the Yuan Dynasty?") == [
+        "Great Khan",
+        "Yuan Dynasty",
+    ]
+    # A sentence's first word is capitalised for the sentence; True/False are Python's.
+    assert name_phrases("Does Redis work? Celery Beat? is it True Or not") == []
+    assert name_phrases("how does the BBC World Service report it") == ["BBC World Service"]
+
+
+def test_a_phrase_is_found_only_when_one_passage_holds_all_its_words() -> None:
+    passages = [passage("The Scottish people voted."), passage("The parliament met in May.")]
+    question = "When did the Scottish Parliament first meet?"
+    assert unfound_phrases(question, passages) == ["Scottish Parliament"]
+    passages.append(passage("The Scottish parliament first met in 1999."))
+    assert unfound_phrases(question, passages) == []
+
+
+def test_possessives_and_rewordings_still_find_a_phrase() -> None:
+    passages = [passage("Pope John Paul II visited Warsaw."), passage("Emma's marriage to Jan")]
+    assert unfound_phrases("Where did Pope John Paul II's plane land?", passages) == []
+    # "Marry" is held by "marriage": a question rewords what it asks about.
+    assert unfound_phrases("Whom did Emma Marry in the end?", passages) == []
+    # A short word must match whole: "Jo" is not held by "John".
+    assert unfound_phrases("What did the Jo Paul band play?", passages) == ["Jo Paul"]
+
+
+def test_a_phrase_whose_words_sit_in_different_documents_is_declined(kb: KnowledgeBase) -> None:
+    answer = kb.ask("how do I configure the Redis Scheduler?")
+    assert answer.abstained and not answer.citations
+    assert answer.text == "The documents don't mention Redis Scheduler."
+    # The same words asked about where the documents do hold them together are answered.
+    assert not kb.ask("how do I start the Periodic Scheduler with beat?").abstained
