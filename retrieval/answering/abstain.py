@@ -119,9 +119,12 @@ def unfound_phrases(question: str, passages: Sequence[Passage]) -> list[str]:
     A word counts as held when a passage has a word it begins or that begins it (``Marry`` and
     "marriage", ``Windows`` and "Winds"): questions reword what they ask about.
     """
+    phrases = name_phrases(question)
+    if not phrases:
+        return []  # most questions: the passages need not be read
     held = [_terms(f"{p.title} {p.section} {p.text}") for p in passages]
     missing = []
-    for phrase in name_phrases(question):
+    for phrase in phrases:
         terms = _terms(phrase)
         if terms and not any(all(_holds(words, t) for t in terms) for words in held):
             missing.append(phrase)
