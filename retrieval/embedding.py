@@ -150,15 +150,57 @@ class Embedder:
             raise ModelLoadError(f"model {self.settings.model!r} does not report its dimension")
         return int(dim)
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """Return unit-length vectors for ``texts`` as a float32 array."""
+    def warm_up(self, batch_size: int, max_tokens: int) -> None:
+        """Prepare the model for batches of ``batch_size`` texts up to ``max_tokens`` tokens.
+
+        The OpenVINO and ONNX Runtime backends run each padded input shape once, so the first
+        question of each length does not pay for preparing it; the torch backend needs nothing.
+        """
+        from retrieval.onnx_backend import OnnxEncoder
+
+        model = self.model
+        if isinstance(model, OnnxEncoder):
+            model.warm_up(batch_size, max_tokens)
+
+    def encode(self, texts: list[str], max_tokens: int | None = None) -> np.ndarray:
+        """Return unit-length vectors for ``texts`` as a float32 array.
+
+        ``max_tokens`` reads only each text's first tokens (separators counted), which costs
+        time in proportion: the model's own limit applies when it is None.
+        """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(
+        model = self.model
+        options: dict[str, Any] = {}
+        if max_tokens is not None:
+            from retrieval.onnx_backend import OnnxEncoder
+
+            if isinstance(model, OnnxEncoder):
+                options["max_tokens"] = max_tokens
+            else:
+                texts = clip_to_tokens(model, texts, max_tokens)
+        vectors = model.encode(
             texts,
             batch_size=self.settings.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
+            **options,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+def clip_to_tokens(model: Encoder, texts: list[str], max_tokens: int) -> list[str]:
+    """Return ``texts`` cut after the word piece that fills ``max_tokens`` with the separators.
+
+    For sentence-transformers models, whose shared tokenizer must not be reconfigured per call.
+    """
+    tokenizer = getattr(model, "tokenizer", None)
+    if tokenizer is None:
+        return texts
+    room = max(max_tokens - tokenizer.num_special_tokens_to_add(), 1)
+    spans = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)
+    return [
+        text[: offsets[room - 1][1]] if len(offsets) > room else text
+        for text, offsets in zip(texts, spans["offset_mapping"], strict=True)
+    ]

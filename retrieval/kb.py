@@ -26,6 +26,7 @@ Mode = Literal["extractive", "llm"]
 TOPICS_SHOWN = 3  # document titles named when suggesting what to ask about
 PROGRESS_DELAY_S = 2.0  # the ingest progress bar appears only on runs longer than this
 WARM_UP_QUESTION = "warm up the search"  # any words: the passages found are discarded
+QUESTION_TOKENS_WARMED = 64  # the model is prepared for questions up to this long
 
 
 def _tqdm_progress(total: int) -> Progress:
@@ -137,10 +138,14 @@ class KnowledgeBase:
         """Load the model and build the in-memory indexes, so the first question pays for neither.
 
         One search loads the embedding model and the keyword index; the spelling index (about
-        a second at 10k chunks) is built too when ``retrieval.spelling`` is on.
+        a second at 10k chunks) is built too when ``retrieval.spelling`` is on. The model runs
+        once on each input shape that questions and answers give, which OpenVINO prepares on
+        first sight (about 10 ms each, a few tenths of a second in all).
         """
         self.search(WARM_UP_QUESTION, 1)
         self.searcher.warm_up()
+        self.embedder.warm_up(1, QUESTION_TOKENS_WARMED)
+        self._composer.warm_up()
 
     def _search(self, text: str, k: int, vector: np.ndarray | None = None) -> list[Passage]:
         """Search a cleaned question, dense and keyword results from one version of the index."""

@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 EXPORT_OPSET = 17  # ONNX opset of the exported graph; every supported onnxruntime runs it
 DEFAULT_MAX_TOKENS = 256  # used when the model does not say its maximum sequence length
 INPUT_NAMES = ["input_ids", "attention_mask", "token_type_ids"]
+# Batches are padded to a multiple of this many tokens: OpenVINO prepares each new input shape
+# on first sight (about 10 ms), and lengths in steps of 8 also run faster on AVX-512 and AMX.
+PAD_MULTIPLE = 8
 
 
 def _model_digest(model_dir: Path) -> str:
@@ -155,6 +158,25 @@ def _openvino_runner(onnx_path: Path) -> Runner:
     return run
 
 
+def _cut(
+    ids: np.ndarray, mask: np.ndarray, max_tokens: int, pad_id: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``ids`` and ``mask`` cut to ``max_tokens``, each row's last token kept.
+
+    A row longer than that keeps its first ``max_tokens - 1`` tokens and its closing separator,
+    as the tokenizer's own truncation would give; the width stays a multiple of PAD_MULTIPLE.
+    """
+    lengths = mask.sum(axis=1)
+    rows = np.flatnonzero(lengths > max_tokens)
+    last = ids[rows, lengths[rows] - 1]
+    width = -(-max_tokens // PAD_MULTIPLE) * PAD_MULTIPLE
+    ids, mask = ids[:, :width].copy(), mask[:, :width].copy()
+    ids[rows, max_tokens - 1] = last
+    ids[rows, max_tokens:] = pad_id
+    mask[rows, max_tokens:] = 0
+    return ids, mask
+
+
 class OnnxEncoder:
     """Mean-pooled sentence vectors from an ONNX transformer, in length-sorted batches.
 
@@ -174,7 +196,8 @@ class OnnxEncoder:
         self.max_tokens = int(max_tokens) if isinstance(max_tokens, int) else DEFAULT_MAX_TOKENS
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(self.max_tokens)
-        self.tokenizer.enable_padding()
+        self.tokenizer.enable_padding(pad_to_multiple_of=PAD_MULTIPLE)
+        self.pad_id = int((self.tokenizer.padding or {}).get("pad_id", 0))
         if runtime == "openvino":
             self._run = _openvino_runner(onnx_path)
         else:
@@ -185,11 +208,22 @@ class OnnxEncoder:
         """Return the length of the vectors."""
         return self._dimension
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        """Return mean-pooled vectors for one batch."""
+    def warm_up(self, batch_size: int, max_tokens: int) -> None:
+        """Run every padded input shape of ``batch_size`` texts up to ``max_tokens`` tokens once.
+
+        OpenVINO prepares a shape the first time it runs one; afterwards it is ready.
+        """
+        for width in range(PAD_MULTIPLE, min(max_tokens, self.max_tokens) + 1, PAD_MULTIPLE):
+            ids = np.zeros((batch_size, width), dtype=np.int64)
+            self._run(ids, np.ones_like(ids))
+
+    def _encode_batch(self, texts: list[str], max_tokens: int | None) -> np.ndarray:
+        """Return mean-pooled vectors for one batch, each text cut to ``max_tokens`` tokens."""
         encodings = self.tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        if max_tokens is not None and max_tokens < ids.shape[1]:
+            ids, mask = _cut(ids, mask, max(max_tokens, 2), self.pad_id)
         hidden = self._run(ids, mask)
         weights = mask[..., None].astype(np.float32)
         return np.asarray((hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9))
@@ -199,14 +233,18 @@ class OnnxEncoder:
         texts: list[str],
         batch_size: int = 32,
         normalize_embeddings: bool = True,
+        max_tokens: int | None = None,
         **_: object,
     ) -> np.ndarray:
-        """Return one vector per text; similar lengths share a batch so little padding is run."""
+        """Return one vector per text; similar lengths share a batch so little padding is run.
+
+        ``max_tokens`` cuts each text to that many tokens, its closing separator included.
+        """
         order = np.argsort([len(t) for t in texts], kind="stable")
         vectors = np.zeros((len(texts), 0), dtype=np.float32)
         for start in range(0, len(texts), batch_size):
             index = order[start : start + batch_size]
-            batch = self._encode_batch([texts[i] for i in index])
+            batch = self._encode_batch([texts[i] for i in index], max_tokens)
             if vectors.shape[1] == 0:
                 vectors = np.zeros((len(texts), batch.shape[1]), dtype=np.float32)
             vectors[index] = batch

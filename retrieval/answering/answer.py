@@ -73,6 +73,16 @@ class AnswerComposer:
         top = max(p.score for p in passages)
         return top + self.settings.support_coverage * coverage
 
+    def warm_up(self) -> None:
+        """Prepare the model for the sentence batches that composing an answer embeds."""
+        self._picker(None).warm_up()
+
+    def _picker(self, idf: TermWeights | None) -> ExcerptPicker:
+        """Return an excerpt picker with these settings' length bounds."""
+        return ExcerptPicker(
+            self.embedder, self.settings.excerpt_min_chars, self.settings.excerpt_max_chars, idf
+        )
+
     def compose(
         self,
         question: str,
@@ -117,9 +127,7 @@ class AnswerComposer:
             return abstain(question, passages, self.settings.suggestions, searched)
         if support < self.settings.min_support:
             return abstain(question, passages, self.settings.suggestions, searched)
-        picker = ExcerptPicker(
-            self.embedder, self.settings.excerpt_min_chars, self.settings.excerpt_max_chars, idf
-        )
+        picker = self._picker(idf)
         sections = join_sections(passages, context)
         heads = [s.parts[0] for s in sections]
         stretches = picker.pick(

@@ -23,7 +23,7 @@ from retrieval.text import key_term_set, key_terms, sentence_spans, term_coverag
 
 PASSAGES_READ = 4  # top passages whose stretches compete; the rest are rarely the answer
 SENTENCES_EMBEDDED = 8  # sentences (best by shared key terms) scored by the model; bounds latency
-ANCHOR_CHARS = 300  # an embedded sentence is cut to this: a long one costs time, not focus
+ANCHOR_TOKENS = 80  # an embedded sentence is read to this many tokens: more costs time, not focus
 MIN_SENTENCE_CHARS = 20  # a shorter piece is a heading or debris, never the anchor of an excerpt
 PASSAGE_WEIGHT = 0.2  # the passage's similarity to the question: the stretch's topic
 SENTENCE_WEIGHT = 0.7  # the anchor sentence's similarity to the question: its focus
@@ -205,6 +205,10 @@ class ExcerptPicker:
         self.max_chars = max_chars
         self.idf = idf
 
+    def warm_up(self) -> None:
+        """Prepare the model for the batches of sentences that picking embeds."""
+        self.embedder.warm_up(SENTENCES_EMBEDDED, ANCHOR_TOKENS)
+
     def pick(
         self,
         question: str,
@@ -233,10 +237,8 @@ class ExcerptPicker:
         if not anchors:
             return []
         vectors = self.embedder.encode(
-            [
-                " ".join(texts[p][cut[p][i].start : cut[p][i].end].split())[:ANCHOR_CHARS]
-                for p, i in anchors
-            ]
+            [" ".join(texts[p][cut[p][i].start : cut[p][i].end].split()) for p, i in anchors],
+            max_tokens=ANCHOR_TOKENS,
         )
         focus = vectors @ question_vector
         how = asks_how(question)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from retrieval import embedding
+from retrieval.onnx_backend import PAD_MULTIPLE, OnnxEncoder
 from retrieval.settings import EmbeddingSettings, load_settings
 
 
@@ -30,3 +32,39 @@ def test_embedders_with_the_same_settings_share_one_loaded_model() -> None:
     vectors = first.encode(["The Normans gave their name to Normandy."])
     assert vectors.shape == (1, first.dimension)
     assert abs(float(vectors[0] @ vectors[0]) - 1.0) < 1e-5
+
+
+SENTENCE = "the cat sat on the mat and the dog ran to the park with a red ball in the sun"
+WORDS = SENTENCE.split(" ")
+
+
+@pytest.mark.parametrize("backend", ["openvino", "torch"])
+def test_a_token_cap_reads_only_the_first_tokens_of_each_text(backend: str) -> None:
+    embedder = embedding.Embedder(load_settings(backend=backend, device="cpu").embedding)
+    long, short = " ".join(WORDS), " ".join(WORDS[:3])  # each of these words is one token
+    capped = embedder.encode([long, short], max_tokens=8)  # [CLS], six words, [SEP]
+    expected = embedder.encode([" ".join(WORDS[:6]), short])
+    assert float(capped[0] @ expected[0]) > 0.9999
+    assert float(capped[1] @ expected[1]) > 0.9999  # a shorter text in the batch is untouched
+    assert float(capped[0] @ embedder.encode([long])[0]) < 0.99
+
+
+def test_onnx_batches_are_padded_to_few_shapes_which_the_warm_up_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    embedder = embedding.Embedder(load_settings(backend="openvino", device="cpu").embedding)
+    model = embedder.model
+    assert isinstance(model, OnnxEncoder)
+    shapes: list[tuple[int, ...]] = []
+    run = model._run
+
+    def recorded(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        shapes.append(ids.shape)
+        return run(ids, mask)
+
+    monkeypatch.setattr(model, "_run", recorded)
+    embedder.warm_up(3, 20)
+    assert shapes == [(3, PAD_MULTIPLE), (3, 2 * PAD_MULTIPLE)]
+    shapes.clear()
+    embedder.encode([" ".join(WORDS[:2]), " ".join(WORDS)], max_tokens=10)
+    assert shapes == [(2, 2 * PAD_MULTIPLE)]  # ten tokens, padded to the next multiple
