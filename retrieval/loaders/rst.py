@@ -134,6 +134,7 @@ VERSION_LABELS = {
     "versionremoved": "Removed in version",
 }
 TITLE_READ_CHARS = 4000  # how much of a ':doc:' page is parsed to find its title
+TITLE_FIRST_CHARS = 800  # parsed first: a title further down takes a second, longer parse
 SKIPPED_NODES = (
     nodes.comment,
     nodes.substitution_definition,
@@ -418,15 +419,18 @@ def _cached_title(path: str, mtime_ns: int, size: int) -> str:
         text = decode_text(Path(path).read_bytes())
     except (SkipFile, OSError):
         return ""
-    head = text[:TITLE_READ_CHARS]
-    try:
-        document = parse_doctree(head[: head.rfind("\n") + 1] or head, path)
-    except Exception:  # noqa: BLE001 - a broken page only costs its title
-        return ""
-    section = next(document.findall(nodes.section), None)
-    if section is None or not section.children or not isinstance(section[0], nodes.title):
-        return ""
-    return " ".join(section[0].astext().split())
+    for size in (TITLE_FIRST_CHARS, TITLE_READ_CHARS):  # most pages open with their title
+        head = text[:size]
+        try:
+            document = parse_doctree(head[: head.rfind("\n") + 1] or head, path)
+        except Exception:  # noqa: BLE001 - a broken page only costs its title
+            return ""
+        section = next(document.findall(nodes.section), None)
+        if section is not None and section.children and isinstance(section[0], nodes.title):
+            return " ".join(section[0].astext().split())
+        if len(text) <= size:
+            break
+    return ""
 
 
 def _visible_role(

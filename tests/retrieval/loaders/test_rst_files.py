@@ -94,12 +94,16 @@ def load(root: Path, name: str) -> Document:
     return next(d for d in result.documents if d.source == name)
 
 
+# A comment long enough that the page's title lies past the first, short parse for it.
+LONG_PREAMBLE = "..\n" + "".join(f"   Maintainers' note {n}: keep it short.\n" for n in range(40))
+
+
 @pytest.fixture
 def tutorial(tmp_path: Path) -> Path:
     write(
         tmp_path,
         {
-            "docs/installation.rst": "Installation\n============\n\nUse a virtualenv.\n",
+            "docs/installation.rst": LONG_PREAMBLE + "Installation\n============\n\nUse a venv.\n",
             "docs/appcontext.rst": "The App Context\n===============\n\nText.\n",
             "docs/tutorial/index.rst": "Tutorial\n========\n\nSteps.\n",
             "docs/tutorial/database.rst": DATABASE,
