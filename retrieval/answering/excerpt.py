@@ -30,6 +30,7 @@ SENTENCE_WEIGHT = 0.7  # the anchor sentence's similarity to the question: its f
 COVERAGE_WEIGHT = 0.3  # IDF-weighted share of the question's key terms the stretch contains
 CODE_WEIGHT = 0.1  # a how-question prefers a stretch that shows code
 RANK_WEIGHT = 0.03  # small preference for higher-ranked passages
+ORPHAN_WEIGHT = 0.2  # a code annotation ('3. Both are given') quoted without its code says little
 _CODE_NEXT = re.compile(r"\s*```")  # a code block follows
 ANNOTATION = re.compile(r"#\s*\(\d+\)!?")  # a code line's annotation marker, explained below it
 LIST_ITEM = re.compile(r"\s*(?:[-*+]|\d+[.)])\s")  # how the loaders write a list item
@@ -254,6 +255,7 @@ class ExcerptPicker:
                 + COVERAGE_WEIGHT * coverage(found)
                 + CODE_WEIGHT * (how and has_code)
                 - RANK_WEIGHT * p
+                - ORPHAN_WEIGHT * (_annotated_code(texts[p], cut[p], first) is not None)
             )
             grown.setdefault(p, []).append((score, first, last, i))
         best: dict[int, Stretch] = {}

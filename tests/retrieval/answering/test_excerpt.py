@@ -437,6 +437,38 @@ def test_a_code_annotation_is_quoted_with_its_code(embedder: Embedder) -> None:
     assert "AliasChoices('first_name', 'fname')" in answer.text
 
 
+def test_an_annotation_whose_code_does_not_fit_loses_to_a_stretch_with_the_code(
+    embedder: Embedder,
+) -> None:
+    """'3. Both are provided' without its code settles nothing: a stretch holding the code is
+    quoted instead, when the code and its whole list are too long together."""
+    calls = "".join(
+        f"user = User.model_validate({{'{key}': 'John', 'lname': 'Doe'}})  # ({n})!\nprint(user)\n"
+        for n, key in enumerate(("fname", "first_name"), start=1)
+    )
+    aliases = section_passage(
+        (
+            "AliasChoices is used to specify a list of choices of aliases. Choices that appear "
+            "first in the list will have higher priority during validation. For example:\n\n"
+            "```python\nclass User(BaseModel):\n"
+            "    first_name: str = Field(validation_alias=AliasChoices('first_name', 'fname'))\n"
+            "    last_name: str = Field(validation_alias=AliasChoices('last_name', 'lname'))\n\n"
+            f"{calls}```\n\n"
+            "1. We are using the second alias choice for both fields.\n"
+            "2. We are using the first alias choice for the field 'first_name' and the second "
+            "alias choice for the field 'last_name'.\n"
+            "3. Both 'first_name' and 'fname' are provided, 'first_name' is used because it has "
+            "higher priority."
+        ),
+        "alias.md",
+        "Alias",
+        "AliasPath and AliasChoices",
+    )
+    question = "some clients send fname and others send first_name, can one field accept either?"
+    answer = compose(embedder, question, [aliases], excerpt_max_chars=560)
+    assert "AliasChoices('first_name', 'fname')" in answer.text
+
+
 def test_a_tab_label_before_code_does_not_stop_the_excerpt(embedder: Embedder) -> None:
     """'Bash' over a code block names the tab; the prose before it is still quoted."""
     dotenv = section_passage(
