@@ -398,7 +398,10 @@ def _untitled(role: str, target: str, inliner: Any) -> str:
     if role in DOC_ROLES:
         files = _files(inliner.document)
         path = files.doc_path(target, files.path) if files is not None else None
-        title = _page_title(path) if path is not None else ""
+        title = ""
+        if files is not None and path is not None:
+            title = _page_title(path)
+            files.borrow_title(path, title)
         return title or humanise(target)
     return humanise(target)
 

@@ -110,6 +110,16 @@ class FileContext:
         self.included_paths.append(path.relative_to(self.root).as_posix())
         return text
 
+    def borrow_title(self, path: Path, title: str) -> None:
+        """Note that a ':doc:' shows ``path``'s title: the title is part of this file's text.
+
+        So the title counts in this file's content hash, and a change to ``path`` re-reads it.
+        """
+        name = path.relative_to(self.root).as_posix()
+        if name not in self.included_paths:
+            self.included.append(f"title of {name}\0{title}".encode())
+            self.included_paths.append(name)
+
     def doc_path(self, target: str, base: Path) -> Path | None:
         """Return the rst file a ':doc:' target names, or None when there is none to read."""
         for suffix in DOC_SUFFIXES:

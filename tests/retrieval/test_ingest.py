@@ -168,3 +168,23 @@ def test_an_outdated_record_of_an_unchanged_document_is_rewritten_without_embedd
     assert (report.unchanged, report.chunks_added, report.chunks_removed) == (1, 0, 0)
     assert kb.store.documents() == {record.source: record}
     assert kb.sources()[0].title == record.title
+
+
+def test_a_renamed_page_title_reaches_the_pages_that_link_to_it(tmp_path: Path) -> None:
+    """An untitled ':doc:' shows the page's title; a new title re-reads the linking page."""
+    docs = tmp_path / "seeds" / "docs"
+    docs.mkdir(parents=True)
+    install = docs / "installation.rst"
+    install.write_text("Installation\n============\n\nUse a virtual environment.\n")
+    (docs / "quickstart.rst").write_text(
+        "Quickstart\n==========\n\nFirst follow :doc:`installation`, then start the server.\n"
+    )
+    kb = KnowledgeBase(seeds_dir=tmp_path / "seeds", persist_dir=tmp_path / "chroma")
+    kb.ingest()
+    assert kb.store.documents()["docs/quickstart.rst"].includes == ("docs/installation.rst",)
+
+    install.write_text("Installing Flask\n================\n\nUse a virtual environment.\n")
+    report = kb.ingest(only=["docs/installation.rst"])
+    assert report.updated == 2  # the renamed page and the page that links to it
+    linking = [p.text for p in kb.search("first follow then start the server", k=5)]
+    assert any("First follow Installing Flask, then start" in " ".join(t.split()) for t in linking)
