@@ -24,8 +24,8 @@ class Parsed:
 
     ``offsets`` map ``text`` back to the decoded file as ``Document.offsets`` do; ``sections``
     and ``blocks`` are offsets into ``text``. An empty ``title`` means "use the first line".
-    ``included`` holds the bytes of other files whose text was brought in (an rst ``include``),
-    so the document's hash changes when they do.
+    ``included`` holds the bytes of other files whose text was brought in (an rst ``include``,
+    or the title an untitled ``:doc:`` shows), so the document's hash changes when they do.
     """
 
     title: str
