@@ -55,7 +55,8 @@ def _body_end(state: StateBlock, start_line: int, end_line: int, indent: int) ->
 def _admonition(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
     """Parse '!!! note "Title"' (or '??? note') and its indented body: its title, its content.
 
-    Without a quoted title the type is the title ('!!! tip' -> 'Tip'); '""' means none.
+    Without a quoted title the type is the title ('!!! tip' -> 'Tip'); '""' means none. The
+    title is written as a lead-in to the body ('Tip:'), so it does not read as a heading.
     """
     text = marker_line(state, start_line)
     found = ADMONITION.match(text) if text else None
@@ -63,8 +64,10 @@ def _admonition(state: StateBlock, start_line: int, end_line: int, silent: bool)
         return False
     if not silent:
         kind, quoted = found.group(1), found.group(2)
-        title = quoted if quoted is not None else (kind or "").title()
-        _indented_block(state, start_line, end_line, "admonition", title.strip())
+        title = (quoted if quoted is not None else (kind or "").title()).strip()
+        if title and title[-1].isalnum():
+            title += ":"
+        _indented_block(state, start_line, end_line, "admonition", title)
     return True
 
 

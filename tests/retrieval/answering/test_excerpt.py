@@ -517,3 +517,22 @@ def test_a_widened_excerpt_takes_the_other_stretch_from_its_paragraph_start(
     # the best stretch is the last sentence; the other one is the first paragraph's second
     merged = picker._merge(text, found, 2, 2, 1.0, [(0.9, 1, 1, 1)])
     assert merged == (0, 2)
+
+
+def test_an_admonition_lead_in_does_not_stop_the_excerpt(embedder: Embedder) -> None:
+    """The loaders write an admonition's title as 'Note:', prose that the excerpt runs through."""
+    fields = section_passage(
+        (
+            "A field without a default value is required. A field with a default value is not "
+            "required, and the default is used when the input leaves the field out.\n\n"
+            "Note:\n\n"
+            "A field annotated as Optional[T] will be required, and will allow for a value of "
+            "None. It does not mean that the field has a default value of None."
+        ),
+        "migration.md",
+        "Migration guide",
+        "Required, optional, and nullable fields",
+    )
+    answer = compose(embedder, "which fields are required when there is no default?", [fields])
+    assert answer.text.startswith("A field without a default value is required.")
+    assert "Optional[T] will be required" in answer.text

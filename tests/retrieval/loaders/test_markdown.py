@@ -54,9 +54,9 @@ def test_mkdocs_markup_is_reduced_to_text(load_one) -> None:
     doc = load_one("models.md", MKDOCS_PAGE)
     for markup in ("???", "!!!", "===", "<br>", "][", "*coerces*", "`int`", "](http"):
         assert markup not in doc.text
-    assert "API Documentation\n\npydantic.main.BaseModel" in doc.text
+    assert "API Documentation:\n\npydantic.main.BaseModel" in doc.text
     assert "via models." in doc.text
-    assert "Validation is not type checking\n\nPydantic coerces data; see int and the docs." in (
+    assert "Validation is not type checking:\n\nPydantic coerces data; see int and the docs." in (
         doc.text
     )
     assert "Python 3.10 and above" in doc.text
@@ -136,6 +136,6 @@ def test_an_admonition_goes_on_across_blank_lines_while_indented(load_one) -> No
     code = "```python\nA = int\n\n\nclass Model(BaseModel):\n    x: A\n```"
     assert [doc.text[b.start : b.end] for b in doc.blocks] == [code]
     assert doc.text == (
-        f"Aliases\n\nMetadata cannot be used:\n\n{code}\n\nOnly type metadata works.\n\n"
-        "Tip\n\nTip body.\n\nNo title.\n\nOpen\n\nShown.\n\nAfter.\n\n"
+        f"Aliases:\n\nMetadata cannot be used:\n\n{code}\n\nOnly type metadata works.\n\n"
+        "Tip:\n\nTip body.\n\nNo title.\n\nOpen:\n\nShown.\n\nAfter.\n\n"
     )
