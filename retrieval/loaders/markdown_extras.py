@@ -64,11 +64,15 @@ def _admonition(state: StateBlock, start_line: int, end_line: int, silent: bool)
         return False
     if not silent:
         kind, quoted = found.group(1), found.group(2)
-        title = (quoted if quoted is not None else (kind or "").title()).strip()
-        if title and title[-1].isalnum():
-            title += ":"
-        _indented_block(state, start_line, end_line, "admonition", title)
+        title = quoted if quoted is not None else (kind or "").title()
+        _indented_block(state, start_line, end_line, "admonition", lead_in(title))
     return True
+
+
+def lead_in(title: str) -> str:
+    """Return an admonition's title as a lead-in to its body: 'Note' -> 'Note:'."""
+    title = title.strip()
+    return title + ":" if title and title[-1].isalnum() else title
 
 
 def _content_tab(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 
-from retrieval.loaders.markdown_extras import marker_line, push_paragraph
+from retrieval.loaders.markdown_extras import lead_in, marker_line, push_paragraph
 from retrieval.loaders.rst import (
     BARE_BODY_DIRECTIVES,
     CODE_DIRECTIVES,
@@ -105,7 +105,8 @@ def _directive_fence(state: StateBlock, start_line: int, end_line: int, silent: 
         _push_code(state, body, "python", fence)  # an extension's example, such as click:example
     else:
         if fence.argument:
-            push_paragraph(state, fence.argument, fence.start)
+            title = lead_in(fence.argument) if short in ADMONITIONS else fence.argument
+            push_paragraph(state, title, fence.start)
         _tokenize(state, fence)
     state.line = fence.end
     return True

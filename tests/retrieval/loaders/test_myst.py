@@ -87,7 +87,7 @@ def test_roles_keep_the_text_sphinx_shows(page: Document) -> None:
 
 def test_directive_bodies_are_markdown_and_version_notes_a_line(page: Document) -> None:
     assert "Added in version 2.0." in page.text
-    assert "Note on Required Arguments\n\nAn argument is made required with required=True" in (
+    assert "Note on Required Arguments:\n\nAn argument is made required with required=True" in (
         page.text
     )
     assert "Colon fences hold Markdown as well." in page.text
@@ -120,7 +120,7 @@ def test_docusaurus_admonitions_keep_title_and_body(load_one) -> None:
     source = ":::tip[Use the cache]\nSet **TTL** first.\n:::\n\n:::note\nPlain note.\n:::\n"
     for name in ("tip.md", "tip.mdx"):
         doc = load_one(name, "# Tips\n\n" + source)
-        assert doc.text == "Tips\n\nUse the cache\n\nSet TTL first.\n\nPlain note.\n\n"
+        assert doc.text == "Tips\n\nUse the cache:\n\nSet TTL first.\n\nPlain note.\n\n"
 
 
 def test_mkdocstrings_blocks_and_plain_fences_are_unchanged(load_one) -> None:
