@@ -53,25 +53,65 @@ def test_incremental_ingest_adds_changes_and_removes(seeds_copy: Path, tmp_path:
     assert kb.store.count() == first.chunks_total
 
 
-def test_a_changed_included_file_reindexes_the_pages_that_include_it(tmp_path: Path) -> None:
-    """A watcher's run for docs/_snippets/ports.rst also re-reads the page that includes it."""
+@pytest.mark.parametrize(
+    ("files", "changed", "new_text", "page", "question", "fresh", "stale"),
+    [
+        pytest.param(  # a watcher's run for the snippet also re-reads the page including it
+            {
+                "_snippets/ports.rst": "The development server listens on port 5000 by default.\n",
+                "server.rst": "Development Server\n==================\n\n"
+                ".. include:: _snippets/ports.rst\n",
+            },
+            "_snippets/ports.rst",
+            "The development server listens on port 8080 by default.\n",
+            "server.rst",
+            "which port does the development server use",
+            "8080",
+            "5000",
+            id="include",
+        ),
+        pytest.param(  # an untitled ':doc:' shows the page's title: a new title re-reads it
+            {
+                "installation.rst": "Installation\n============\n\nUse a virtual environment.\n",
+                "quickstart.rst": "Quickstart\n==========\n\n"
+                "First follow :doc:`installation`, then start the server.\n",
+            },
+            "installation.rst",
+            "Installing Flask\n================\n\nUse a virtual environment.\n",
+            "quickstart.rst",
+            "first follow then start the server",
+            "First follow Installing Flask, then start",
+            "First follow Installation,",
+            id="doc-title",
+        ),
+    ],
+)
+def test_a_changed_file_reindexes_the_pages_that_show_its_text(
+    tmp_path: Path,
+    files: dict[str, str],
+    changed: str,
+    new_text: str,
+    page: str,
+    question: str,
+    fresh: str,
+    stale: str,
+) -> None:
+    """A run for one file also re-reads the pages that include it or show its title."""
     docs = tmp_path / "seeds" / "docs"
-    (docs / "_snippets").mkdir(parents=True)
-    snippet = docs / "_snippets" / "ports.rst"
-    snippet.write_text("The development server listens on port 5000 by default.\n")
-    (docs / "server.rst").write_text(
-        "Development Server\n==================\n\n.. include:: _snippets/ports.rst\n"
-    )
+    for name, text in files.items():
+        (docs / name).parent.mkdir(parents=True, exist_ok=True)
+        (docs / name).write_text(text)
     kb = KnowledgeBase(seeds_dir=tmp_path / "seeds", persist_dir=tmp_path / "chroma")
     kb.ingest()
-    assert kb.store.documents()["docs/server.rst"].includes == ("docs/_snippets/ports.rst",)
+    assert kb.store.documents()[f"docs/{page}"].includes == (f"docs/{changed}",)
 
-    snippet.write_text("The development server listens on port 8080 by default.\n")
-    report = kb.ingest(only=["docs/_snippets/ports.rst"])
-    assert report.updated == 2  # the snippet and the page that includes it
-    server = [p for p in kb.search("which port does the development server use", k=5)]
-    page = [p.text for p in server if p.source == "docs/server.rst"]
-    assert page and "8080" in page[0] and "5000" not in page[0]
+    (docs / changed).write_text(new_text)
+    report = kb.ingest(only=[f"docs/{changed}"])
+    assert report.updated == 2  # the changed file and the page that shows its text
+    texts = [
+        " ".join(p.text.split()) for p in kb.search(question, k=5) if p.source == f"docs/{page}"
+    ]
+    assert texts and fresh in texts[0] and stale not in texts[0]
 
 
 def test_documents_with_headings_are_chunked_at_the_section_size(tmp_path: Path) -> None:
@@ -168,23 +208,3 @@ def test_an_outdated_record_of_an_unchanged_document_is_rewritten_without_embedd
     assert (report.unchanged, report.chunks_added, report.chunks_removed) == (1, 0, 0)
     assert kb.store.documents() == {record.source: record}
     assert kb.sources()[0].title == record.title
-
-
-def test_a_renamed_page_title_reaches_the_pages_that_link_to_it(tmp_path: Path) -> None:
-    """An untitled ':doc:' shows the page's title; a new title re-reads the linking page."""
-    docs = tmp_path / "seeds" / "docs"
-    docs.mkdir(parents=True)
-    install = docs / "installation.rst"
-    install.write_text("Installation\n============\n\nUse a virtual environment.\n")
-    (docs / "quickstart.rst").write_text(
-        "Quickstart\n==========\n\nFirst follow :doc:`installation`, then start the server.\n"
-    )
-    kb = KnowledgeBase(seeds_dir=tmp_path / "seeds", persist_dir=tmp_path / "chroma")
-    kb.ingest()
-    assert kb.store.documents()["docs/quickstart.rst"].includes == ("docs/installation.rst",)
-
-    install.write_text("Installing Flask\n================\n\nUse a virtual environment.\n")
-    report = kb.ingest(only=["docs/installation.rst"])
-    assert report.updated == 2  # the renamed page and the page that links to it
-    linking = [p.text for p in kb.search("first follow then start the server", k=5)]
-    assert any("First follow Installing Flask, then start" in " ".join(t.split()) for t in linking)
