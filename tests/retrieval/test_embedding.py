@@ -3,7 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from retrieval import embedding
+from retrieval import KnowledgeBase, embedding
+from retrieval.answering.excerpt import ANCHOR_TOKENS, SENTENCES_EMBEDDED
+from retrieval.kb import QUESTION_TOKENS_WARMED
 from retrieval.onnx_backend import PAD_MULTIPLE, OnnxEncoder
 from retrieval.settings import EmbeddingSettings, load_settings
 
@@ -68,3 +70,17 @@ def test_onnx_batches_are_padded_to_few_shapes_which_the_warm_up_runs(
     shapes.clear()
     embedder.encode([" ".join(WORDS[:2]), " ".join(WORDS)], max_tokens=10)
     assert shapes == [(2, 2 * PAD_MULTIPLE)]  # ten tokens, padded to the next multiple
+    shapes.clear()
+    embedder.encode([" ".join(WORDS[:3])])
+    assert shapes == [(1, PAD_MULTIPLE)]  # five tokens with the separators, padded as well
+
+
+def test_the_knowledge_base_warm_up_runs_the_question_and_anchor_shapes(
+    seed_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[int, int]] = []
+    monkeypatch.setattr(
+        embedding.Embedder, "warm_up", lambda self, batch, tokens: calls.append((batch, tokens))
+    )
+    seed_kb.warm_up()
+    assert calls == [(1, QUESTION_TOKENS_WARMED), (SENTENCES_EMBEDDED, ANCHOR_TOKENS)]
