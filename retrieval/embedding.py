@@ -9,12 +9,15 @@ import logging
 import threading
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 
 from retrieval.errors import ModelLoadError
 from retrieval.settings import EmbeddingSettings
+
+if TYPE_CHECKING:
+    from retrieval.onnx_backend import OnnxEncoder
 
 log = logging.getLogger(__name__)
 
@@ -156,11 +159,15 @@ class Embedder:
         The OpenVINO and ONNX Runtime backends run each padded input shape once, so the first
         question of each length does not pay for preparing it; the torch backend needs nothing.
         """
+        onnx = self._onnx()
+        if onnx is not None:
+            onnx.warm_up(batch_size, max_tokens)
+
+    def _onnx(self) -> OnnxEncoder | None:
+        """Return the loaded model when it is the ONNX Runtime or OpenVINO one."""
         from retrieval.onnx_backend import OnnxEncoder
 
-        model = self.model
-        if isinstance(model, OnnxEncoder):
-            model.warm_up(batch_size, max_tokens)
+        return self.model if isinstance(self.model, OnnxEncoder) else None
 
     def encode(self, texts: list[str], max_tokens: int | None = None) -> np.ndarray:
         """Return unit-length vectors for ``texts`` as a float32 array.
@@ -173,9 +180,7 @@ class Embedder:
         model = self.model
         options: dict[str, Any] = {}
         if max_tokens is not None:
-            from retrieval.onnx_backend import OnnxEncoder
-
-            if isinstance(model, OnnxEncoder):
+            if self._onnx() is not None:
                 options["max_tokens"] = max_tokens
             else:
                 texts = clip_to_tokens(model, texts, max_tokens)
