@@ -6,7 +6,7 @@ import pytest
 from retrieval import KnowledgeBase, embedding
 from retrieval.answering.excerpt import ANCHOR_TOKENS, SENTENCES_EMBEDDED
 from retrieval.kb import QUESTION_TOKENS_WARMED
-from retrieval.onnx_backend import PAD_MULTIPLE, OnnxEncoder
+from retrieval.onnx_backend import CALL_COST_TOKENS, PAD_MULTIPLE, OnnxEncoder, plan_batches
 from retrieval.settings import EmbeddingSettings, load_settings
 
 
@@ -66,13 +66,45 @@ def test_onnx_batches_are_padded_to_few_shapes_which_the_warm_up_runs(
 
     monkeypatch.setattr(model, "_run", recorded)
     embedder.warm_up(3, 20)
-    assert shapes == [(3, PAD_MULTIPLE), (3, 2 * PAD_MULTIPLE)]
+    widths = [PAD_MULTIPLE, 2 * PAD_MULTIPLE]
+    assert shapes == [(rows, width) for rows in (1, 2, 3) for width in widths]
     shapes.clear()
     embedder.encode([" ".join(WORDS[:2]), " ".join(WORDS)], max_tokens=10)
     assert shapes == [(2, 2 * PAD_MULTIPLE)]  # ten tokens, padded to the next multiple
     shapes.clear()
     embedder.encode([" ".join(WORDS[:3])])
     assert shapes == [(1, PAD_MULTIPLE)]  # five tokens with the separators, padded as well
+
+
+def test_a_long_text_runs_alone_rather_than_padding_short_ones_to_its_length(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert plan_batches([10] * 4, max_batch=8) == [(0, 4)]
+    runs = plan_batches([10] * 5, max_batch=2)
+    assert sorted(end - start for start, end in runs) == [1, 2, 2]
+    assert [start for start, _ in runs[1:]] == [end for _, end in runs[:-1]]  # contiguous
+    assert plan_batches([8, 10, 12, 80], max_batch=8) == [(0, 3), (3, 4)]
+    assert plan_batches([8, 16], max_batch=8) == [(0, 2)]  # one more call costs more than 8 pads
+    assert CALL_COST_TOKENS > PAD_MULTIPLE
+    embedder = embedding.Embedder(load_settings(backend="openvino", device="cpu").embedding)
+    model = embedder.model
+    assert isinstance(model, OnnxEncoder)
+    shapes: list[tuple[int, ...]] = []
+    run = model._run
+
+    def recorded(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        shapes.append(ids.shape)
+        return run(ids, mask)
+
+    texts = [" ".join(WORDS[:2]), " ".join(WORDS[:3]), " ".join(WORDS * 4), " ".join(WORDS[:4])]
+    alone = embedder.encode(texts)
+    monkeypatch.setattr(model, "_run", recorded)
+    together = embedder.encode(texts)
+    long = -(-len(model.tokenizer.encode(texts[2]).ids) // PAD_MULTIPLE) * PAD_MULTIPLE
+    assert sorted(shapes) == [(1, long), (3, PAD_MULTIPLE)]  # not four rows of the long one
+    for text, vector in zip(texts, together, strict=True):
+        assert float(vector @ embedder.encode([text])[0]) > 0.9999  # each as if embedded alone
+    assert np.allclose(alone, together)
 
 
 def test_the_knowledge_base_warm_up_runs_the_question_and_anchor_shapes(
