@@ -117,6 +117,7 @@ def cache_key(docs: Path, settings: Settings) -> str:
     shaping = settings.model_dump(mode="json", include={"documents", "chunking", "embedding"})
     shaping["documents"].pop("seeds_dir", None)
     shaping["embedding"].pop("cache_dir", None)
+    shaping["embedding"].pop("excerpt_backend", None)  # answers only: the index is the same
     code = _digest_files(Path(__file__).resolve().parent, "*.py", QUERY_MODULES)
     parts = [_digest_files(docs, "*"), json.dumps(shaping, sort_keys=True), code]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]

@@ -75,7 +75,9 @@ class KnowledgeBase:
         self.embedder = Embedder(settings.embedding)
         self._store: VectorStore | None = None
         self._searcher: HybridSearcher | None = None
-        self._composer = AnswerComposer(self.embedder, settings.answer)
+        self._composer = AnswerComposer(
+            Embedder(settings.embedding.for_excerpts()), settings.answer
+        )
         self._lock = threading.RLock()  # the searcher is built while holding it, opening the store
 
     def __repr__(self) -> str:

@@ -1,12 +1,16 @@
-"""The ONNX Runtime encoder: the packaged model exported once to ONNX (optionally int8) and run.
+"""The ONNX encoder: the packaged model exported once to ONNX (optionally int8) and run.
 
 The export happens on first use from the locally installed model (no model hub) and is cached
 under ``embedding.cache_dir``; later processes load the cached file in well under a second.
+ONNX Runtime runs the export (or its int8 weights); OpenVINO runs it in bfloat16 where the CPU
+has it, or an int8 copy whose weights and activations are calibrated on typical documentation.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import logging
 import os
@@ -14,6 +18,7 @@ import tempfile
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -30,6 +35,23 @@ PAD_MULTIPLE = 8
 # One model call costs about as much as this many more tokens in the batch (OpenVINO on a 2-core
 # CPU: about 1.3 ms a call, 0.065 ms a token); batches are planned with it.
 CALL_COST_TOKENS = 20
+# The forms a model is cached in, by the backend that runs it, and each form's file.
+Form = Literal["onnx", "onnx-int8", "openvino-int8"]
+MODEL_FILES: dict[Form, str] = {
+    "onnx": "model.onnx",
+    "onnx-int8": "model-int8.onnx",  # int8 weights, for ONNX Runtime
+    "openvino-int8": "model-int8.xml",  # int8 weights and activations, for OpenVINO (and its .bin)
+}
+BACKEND_FORMS: dict[str, Form] = {
+    "onnx": "onnx",
+    "onnx-int8": "onnx-int8",
+    "openvino": "onnx",
+    "openvino-int8": "openvino-int8",
+}
+# Text the int8 activations are calibrated on: this project's own documentation, which has the
+# prose, code, tables and questions that documentation folders hold.
+CALIBRATION_FILE = Path(__file__).with_name("calibration.txt")
+CALIBRATION_CHARS = 1000  # paragraphs are grouped to about a chunk's length
 
 
 def _model_digest(model_dir: Path) -> str:
@@ -41,10 +63,16 @@ def _model_digest(model_dir: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def cached_model_path(model_dir: Path, cache_dir: Path, quantized: bool) -> Path:
-    """Return where the ONNX export of ``model_dir`` is cached."""
-    name = "model-int8.onnx" if quantized else "model.onnx"
-    return cache_dir / f"{model_dir.name}-{_model_digest(model_dir)}" / name
+def cached_model_path(model_dir: Path, cache_dir: Path, form: Form = "onnx") -> Path:
+    """Return where ``model_dir`` exported in ``form`` is cached."""
+    return cache_dir / f"{model_dir.name}-{_model_digest(model_dir)}" / MODEL_FILES[form]
+
+
+def max_tokens_of(model_dir: Path) -> int:
+    """Return the longest input, in tokens, the sentence-transformers model reads."""
+    config = _read_json(model_dir / "sentence_bert_config.json")
+    max_tokens = config.get("max_seq_length", DEFAULT_MAX_TOKENS)
+    return max_tokens if isinstance(max_tokens, int) else DEFAULT_MAX_TOKENS
 
 
 def _export(model_dir: Path, target: Path) -> None:
@@ -99,22 +127,70 @@ def _quantize(source: Path, target: Path) -> None:
     quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True)
 
 
-def ensure_onnx_model(model_dir: Path, cache_dir: Path, quantized: bool) -> Path:
-    """Return the cached ONNX model of ``model_dir``, exporting (and quantising) it if missing."""
-    target = cached_model_path(model_dir, cache_dir, quantized)
+def calibration_texts() -> list[str]:
+    """Return the calibration texts: paragraphs grouped to chunk length, and single sentences."""
+    paragraphs = [p.strip() for p in CALIBRATION_FILE.read_text().split("\n\n") if p.strip()]
+    grouped = [""]
+    for paragraph in paragraphs:
+        if len(grouped[-1]) + len(paragraph) > CALIBRATION_CHARS:
+            grouped.append("")
+        grouped[-1] = f"{grouped[-1]}\n\n{paragraph}".strip()
+    sentences = [p for p in paragraphs if "\n" not in p and len(p) < CALIBRATION_CHARS / 4]
+    return [g for g in grouped if g] + sentences
+
+
+def _quantize_openvino(source: Path, model_dir: Path, target: Path) -> None:
+    """Quantise an ONNX model's weights and activations to int8 for OpenVINO (NNCF)."""
+    import nncf
+    import openvino as ov
+    from nncf.common.logging.logger import set_log_level
+    from tokenizers import Tokenizer
+
+    set_log_level(logging.ERROR)
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer.enable_truncation(max_tokens_of(model_dir))
+    samples = []
+    for text in calibration_texts():
+        ids = np.array([tokenizer.encode(text).ids], dtype=np.int64)
+        samples.append(
+            {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": ids * 0}
+        )
+    with contextlib.redirect_stdout(io.StringIO()):  # NNCF's progress bars
+        quantized = nncf.quantize(
+            ov.Core().read_model(str(source)),
+            nncf.Dataset(samples),
+            model_type=nncf.ModelType.TRANSFORMER,  # softmax and layer norms stay in floating point
+            subset_size=len(samples),
+        )
+    ov.save_model(quantized, str(target))
+
+
+def ensure_onnx_model(model_dir: Path, cache_dir: Path, form: Form = "onnx") -> Path:
+    """Return the cached model of ``model_dir`` in ``form``, exporting (and quantising) it once.
+
+    Quantising to int8 for OpenVINO calibrates on CALIBRATION_FILE: about half a minute.
+    """
+    target = cached_model_path(model_dir, cache_dir, form)
     if target.is_file():
         return target
+    source = None if form == "onnx" else ensure_onnx_model(model_dir, cache_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
-    log.info("exporting %s to ONNX%s (once)", model_dir.name, " int8" if quantized else "")
+    log.info("preparing %s as %s (once)", model_dir.name, form)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        plain = Path(tmp) / "model.onnx"
+        built = Path(tmp) / target.name
         try:
-            _export(model_dir, plain)
-            if quantized:
-                _quantize(plain, Path(tmp) / "model-int8.onnx")
+            if source is None:
+                _export(model_dir, built)
+            elif form == "onnx-int8":
+                _quantize(source, built)
+            else:
+                _quantize_openvino(source, model_dir, built)
         except (ImportError, OSError, RuntimeError, ValueError) as exc:
-            raise ModelLoadError(f"cannot export {str(model_dir)!r} to ONNX: {exc}") from None
-        os.replace(Path(tmp) / target.name, target)  # atomic: a concurrent export is harmless
+            raise ModelLoadError(f"cannot export {str(model_dir)!r} as {form}: {exc}") from None
+        # Atomic, and the file looked for comes last (after OpenVINO's .bin): a concurrent
+        # export of the same model is harmless.
+        for path in sorted(Path(tmp).iterdir(), key=lambda p: p == built):
+            os.replace(path, target.parent / path.name)
     return target
 
 
@@ -166,6 +242,15 @@ def _padded(tokens: int) -> int:
     return -(-tokens // PAD_MULTIPLE) * PAD_MULTIPLE
 
 
+def batch_rows(texts: int) -> int:
+    """Return the rows a batch of ``texts`` runs as: the next power of two.
+
+    Each shape OpenVINO has run keeps its prepared kernels (about 3 MB); rows in powers of two
+    keep the shapes, and that memory, few.
+    """
+    return 1 << (texts - 1).bit_length()
+
+
 def plan_batches(lengths: Sequence[int], max_batch: int) -> list[tuple[int, int]]:
     """Return runs ``(start, end)`` of ascending ``lengths`` that are cheapest to run as batches.
 
@@ -178,7 +263,7 @@ def plan_batches(lengths: Sequence[int], max_batch: int) -> list[tuple[int, int]
     for end in range(1, len(lengths) + 1):
         width = _padded(lengths[end - 1])
         for start in range(max(0, end - max_batch), end):
-            cost = best[start] + CALL_COST_TOKENS + (end - start) * width
+            cost = best[start] + CALL_COST_TOKENS + batch_rows(end - start) * width
             if cost < best[end]:
                 best[end], starts[end] = cost, start
     runs: list[tuple[int, int]] = []
@@ -192,8 +277,9 @@ def plan_batches(lengths: Sequence[int], max_batch: int) -> list[tuple[int, int]
 class OnnxEncoder:
     """Mean-pooled sentence vectors from an ONNX transformer, in length-sorted batches.
 
-    ``runtime`` is "onnxruntime", or "openvino", which compiles the same file for the CPU and
-    computes in bfloat16 where the CPU supports it (AVX-512 BF16, AMX).
+    ``runtime`` is "onnxruntime", or "openvino", which compiles the model file (ONNX, or the
+    int8 OpenVINO copy) for the CPU, computing in bfloat16 where the CPU supports it (AVX-512
+    BF16, AMX) and int8 wherever the copy holds int8.
     """
 
     def __init__(self, model_dir: Path, onnx_path: Path, runtime: str = "onnxruntime") -> None:
@@ -203,9 +289,7 @@ class OnnxEncoder:
         pooling = _read_json(model_dir / "1_Pooling" / "config.json")
         if pooling and not pooling.get("pooling_mode_mean_tokens"):
             raise ModelLoadError(f"the ONNX backend supports mean pooling only, not {pooling}")
-        config = _read_json(model_dir / "sentence_bert_config.json")
-        max_tokens = config.get("max_seq_length", DEFAULT_MAX_TOKENS)
-        self.max_tokens = int(max_tokens) if isinstance(max_tokens, int) else DEFAULT_MAX_TOKENS
+        self.max_tokens = max_tokens_of(model_dir)
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(self.max_tokens)
         self.pad_id = int((self.tokenizer.padding or {}).get("pad_id", 0))
@@ -221,24 +305,28 @@ class OnnxEncoder:
         return self._dimension
 
     def warm_up(self, batch_size: int, max_tokens: int) -> None:
-        """Run every padded input shape of up to ``batch_size`` texts of ``max_tokens`` once.
+        """Run every input shape of up to ``batch_size`` texts of ``max_tokens`` once.
 
         OpenVINO prepares a shape the first time it runs one; afterwards it is ready.
         """
-        for rows in range(1, batch_size + 1):
+        for rows in sorted({batch_rows(texts) for texts in range(1, batch_size + 1)}):
             for width in range(PAD_MULTIPLE, min(max_tokens, self.max_tokens) + 1, PAD_MULTIPLE):
                 ids = np.zeros((rows, width), dtype=np.int64)
                 self._run(ids, np.ones_like(ids))
 
     def _encode_batch(self, rows: Sequence[Sequence[int]]) -> np.ndarray:
-        """Return mean-pooled vectors for token id rows, padded to the longest one's shape."""
-        ids = np.full((len(rows), _padded(max(map(len, rows)))), self.pad_id, dtype=np.int64)
+        """Return mean-pooled vectors for token id rows, run in the batch's padded shape.
+
+        Rows added to fill the shape repeat the last row, and their vectors are dropped.
+        """
+        shape = (batch_rows(len(rows)), _padded(max(map(len, rows))))
+        ids = np.full(shape, self.pad_id, dtype=np.int64)
         mask = np.zeros_like(ids)
-        for i, row in enumerate(rows):
+        for i, row in enumerate([*rows, *[rows[-1]] * (shape[0] - len(rows))]):
             ids[i, : len(row)] = row
             mask[i, : len(row)] = 1
-        hidden = self._run(ids, mask)
-        weights = mask[..., None].astype(np.float32)
+        hidden = self._run(ids, mask)[: len(rows)]
+        weights = mask[: len(rows), :, None].astype(np.float32)
         return np.asarray((hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9))
 
     def encode(

@@ -30,9 +30,12 @@ Members must not ping the <@&123456789012345678> role or <@123456789012345678> d
 
 @pytest.fixture(scope="session")
 def kb(make_seeded_kb: KnowledgeBaseFactory) -> KnowledgeBase:
-    """Return a real KnowledgeBase over the seeds plus one @everyone document, loaded once."""
+    """Return a real KnowledgeBase over the seeds plus one @everyone document, loaded once.
+
+    Warmed up here, so that no bot's start pays for preparing the models the first time.
+    """
     knowledge = make_seeded_kb("bot_kb", {"announcement-etiquette.md": PING_DOC})
-    knowledge.ask("warm up the model")
+    knowledge.warm_up()
     return knowledge
 
 

@@ -6,7 +6,13 @@ import pytest
 from retrieval import KnowledgeBase, embedding
 from retrieval.answering.excerpt import ANCHOR_TOKENS, SENTENCES_EMBEDDED
 from retrieval.kb import QUESTION_TOKENS_WARMED
-from retrieval.onnx_backend import CALL_COST_TOKENS, PAD_MULTIPLE, OnnxEncoder, plan_batches
+from retrieval.onnx_backend import (
+    CALL_COST_TOKENS,
+    PAD_MULTIPLE,
+    OnnxEncoder,
+    batch_rows,
+    plan_batches,
+)
 from retrieval.settings import EmbeddingSettings, load_settings
 
 
@@ -67,7 +73,7 @@ def test_onnx_batches_are_padded_to_few_shapes_which_the_warm_up_runs(
     monkeypatch.setattr(model, "_run", recorded)
     embedder.warm_up(3, 20)
     widths = [PAD_MULTIPLE, 2 * PAD_MULTIPLE]
-    assert shapes == [(rows, width) for rows in (1, 2, 3) for width in widths]
+    assert shapes == [(rows, width) for rows in (1, 2, 4) for width in widths]  # rows: powers of 2
     shapes.clear()
     embedder.encode([" ".join(WORDS[:2]), " ".join(WORDS)], max_tokens=10)
     assert shapes == [(2, 2 * PAD_MULTIPLE)]  # ten tokens, padded to the next multiple
@@ -83,8 +89,9 @@ def test_a_long_text_runs_alone_rather_than_padding_short_ones_to_its_length(
     runs = plan_batches([10] * 5, max_batch=2)
     assert sorted(end - start for start, end in runs) == [1, 2, 2]
     assert [start for start, _ in runs[1:]] == [end for _, end in runs[:-1]]  # contiguous
-    assert plan_batches([8, 10, 12, 80], max_batch=8) == [(0, 3), (3, 4)]
+    assert plan_batches([8, 10, 80], max_batch=8) == [(0, 2), (2, 3)]
     assert plan_batches([8, 16], max_batch=8) == [(0, 2)]  # one more call costs more than 8 pads
+    assert [batch_rows(n) for n in (1, 2, 3, 5, 8)] == [1, 2, 4, 8, 8]
     assert CALL_COST_TOKENS > PAD_MULTIPLE
     embedder = embedding.Embedder(load_settings(backend="openvino", device="cpu").embedding)
     model = embedder.model
@@ -101,7 +108,7 @@ def test_a_long_text_runs_alone_rather_than_padding_short_ones_to_its_length(
     monkeypatch.setattr(model, "_run", recorded)
     together = embedder.encode(texts)
     long = -(-len(model.tokenizer.encode(texts[2]).ids) // PAD_MULTIPLE) * PAD_MULTIPLE
-    assert sorted(shapes) == [(1, long), (3, PAD_MULTIPLE)]  # not four rows of the long one
+    assert sorted(shapes) == [(1, long), (4, PAD_MULTIPLE)]  # not four rows of the long one
     for text, vector in zip(texts, together, strict=True):
         assert float(vector @ embedder.encode([text])[0]) > 0.9999  # each as if embedded alone
     assert np.allclose(alone, together)
@@ -116,3 +123,17 @@ def test_the_knowledge_base_warm_up_runs_the_question_and_anchor_shapes(
     )
     seed_kb.warm_up()
     assert calls == [(1, QUESTION_TOKENS_WARMED), (SENTENCES_EMBEDDED, ANCHOR_TOKENS)]
+
+
+def test_excerpt_sentences_are_scored_in_int8_while_search_keeps_full_precision(
+    seed_kb: KnowledgeBase,
+) -> None:
+    sentences = seed_kb._composer.embedder
+    assert (seed_kb.embedder.settings.backend, sentences.settings.backend) == (
+        "openvino",
+        "openvino-int8",
+    )
+    assert sentences.model is not seed_kb.embedder.model
+    assert "February 3" in seed_kb.ask("When will Petro meet Trump?").text
+    same = KnowledgeBase(seed_kb.settings, excerpt_backend="")
+    assert same._composer.embedder.model is same.embedder.model  # one model, loaded once

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pytest
 
 from retrieval.embedding import Embedder, resolve_model
-from retrieval.onnx_backend import cached_model_path
+from retrieval.onnx_backend import (
+    CALIBRATION_CHARS,
+    cached_model_path,
+    calibration_texts,
+    ensure_onnx_model,
+)
 from retrieval.settings import load_settings
 
 TEXTS = [
@@ -32,7 +38,9 @@ def embed(backend: str, cache: Path) -> np.ndarray:
     return Embedder(settings.embedding).encode(TEXTS)
 
 
-@pytest.mark.parametrize(("backend", "floor"), [("onnx-int8", 0.97), ("openvino", 0.999)])
+@pytest.mark.parametrize(
+    ("backend", "floor"), [("onnx-int8", 0.97), ("openvino", 0.999), ("openvino-int8", 0.97)]
+)
 def test_fast_backends_match_the_torch_model(backend: str, floor: float, cache: Path) -> None:
     reference = embed("torch", cache)
     vectors = embed(backend, cache)
@@ -45,10 +53,25 @@ def test_fast_backends_match_the_torch_model(backend: str, floor: float, cache: 
     assert list(np.argmax(questions @ passages.T, axis=1)) == [0, 1]
 
 
-def test_the_quantised_model_is_exported_once_into_the_cache(cache: Path) -> None:
-    embed("onnx-int8", cache)
-    path = cached_model_path(Path(resolve_model("all-MiniLM-L6-v2")), cache, quantized=True)
-    assert path.is_file() and path.stat().st_size < 40_000_000  # int8: a quarter of float32
+@pytest.mark.parametrize(("form", "weights"), [("onnx-int8", ""), ("openvino-int8", ".bin")])
+def test_the_quantised_model_is_exported_once_into_the_cache(
+    form: Literal["onnx-int8", "openvino-int8"], weights: str, tmp_path: Path
+) -> None:
+    model_dir = Path(resolve_model("all-MiniLM-L6-v2"))
+    path = ensure_onnx_model(model_dir, tmp_path, form)
+    assert path == cached_model_path(model_dir, tmp_path, form)
+    stored = path.with_suffix(weights) if weights else path
+    assert path.is_file() and stored.stat().st_size < 40_000_000  # int8: a quarter of float32
     before = path.stat().st_mtime_ns
-    embed("onnx-int8", cache)
+    assert ensure_onnx_model(model_dir, tmp_path, form) == path
     assert path.stat().st_mtime_ns == before
+    assert sorted(p.name for p in path.parent.iterdir() if p.is_file()) == sorted(
+        {"model.onnx", path.name, stored.name}  # and the float export it was made from
+    )
+
+
+def test_int8_calibration_reads_chunk_long_texts_and_single_sentences() -> None:
+    texts = calibration_texts()
+    assert sum(len(t) > CALIBRATION_CHARS / 2 for t in texts) >= 30
+    assert sum(len(t) < CALIBRATION_CHARS / 4 for t in texts) >= 30
+    assert all(len(t) <= CALIBRATION_CHARS or "\n\n" not in t for t in texts)
