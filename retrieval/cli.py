@@ -157,6 +157,7 @@ def cmd_sources(kb: KnowledgeBase, args: argparse.Namespace, out: TextIO) -> int
 def cmd_chat(kb: KnowledgeBase, args: argparse.Namespace, out: TextIO) -> int:
     """Answer questions typed on standard input until end of input."""
     interactive = sys.stdin.isatty()
+    kb.warm_up()  # the models and indexes are ready before the first question, as in the bot
     if interactive:
         print("Ask a question about the documents (Ctrl-D to quit).", file=out)
     history: list[str] = []

@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from retrieval import Answer, Citation, Reference
+import pytest
+
+from retrieval import Answer, Citation, KnowledgeBase, Reference
 from retrieval.cli import format_answer, main
 from tests.conftest import REPO_ROOT, SEED_SOURCE
 
@@ -120,6 +122,23 @@ def test_chat_answers_each_line_with_follow_ups_and_ends_on_eof(
     assert "couldn't find any words" in proc.stdout
     assert "(searched: and when did that happen? ousted Maduro)" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_chat_warms_up_before_the_first_question(
+    seeds_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+    warm_up, ask = KnowledgeBase.warm_up, KnowledgeBase.ask
+    monkeypatch.setattr(KnowledgeBase, "warm_up", lambda kb: events.append("warm") or warm_up(kb))
+    monkeypatch.setattr(
+        KnowledgeBase, "ask", lambda kb, *a, **k: events.append("ask") or ask(kb, *a, **k)
+    )
+    monkeypatch.setattr(sys, "stdin", io.StringIO("When will Petro meet Trump?\n"))
+    base = ["--seeds-dir", str(seeds_copy), "--persist-dir", str(tmp_path / "chroma")]
+    assert run(*base, "ingest")[0] == 0
+    code, out = run(*base, "chat")
+    assert code == 0 and "February 3" in out
+    assert events == ["warm", "ask"]
 
 
 def test_plain_output_names_the_section_and_links_to_it() -> None:
