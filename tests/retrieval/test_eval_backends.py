@@ -8,12 +8,13 @@ from typing import Literal
 import numpy as np
 import pytest
 
+from retrieval import onnx_backend
 from retrieval.embedding import Embedder, resolve_model
 from retrieval.onnx_backend import (
     CALIBRATION_CHARS,
     cached_model_path,
     calibration_texts,
-    ensure_onnx_model,
+    ensure_model,
 )
 from retrieval.settings import load_settings
 
@@ -58,12 +59,12 @@ def test_the_quantised_model_is_exported_once_into_the_cache(
     form: Literal["onnx-int8", "openvino-int8"], weights: str, tmp_path: Path
 ) -> None:
     model_dir = Path(resolve_model("all-MiniLM-L6-v2"))
-    path = ensure_onnx_model(model_dir, tmp_path, form)
+    path = ensure_model(model_dir, tmp_path, form)
     assert path == cached_model_path(model_dir, tmp_path, form)
     stored = path.with_suffix(weights) if weights else path
     assert path.is_file() and stored.stat().st_size < 40_000_000  # int8: a quarter of float32
     before = path.stat().st_mtime_ns
-    assert ensure_onnx_model(model_dir, tmp_path, form) == path
+    assert ensure_model(model_dir, tmp_path, form) == path
     assert path.stat().st_mtime_ns == before
     assert sorted(p.name for p in path.parent.iterdir() if p.is_file()) == sorted(
         {"model.onnx", path.name, stored.name}  # and the float export it was made from
@@ -75,3 +76,15 @@ def test_int8_calibration_reads_chunk_long_texts_and_single_sentences() -> None:
     assert sum(len(t) > CALIBRATION_CHARS / 2 for t in texts) >= 30
     assert sum(len(t) < CALIBRATION_CHARS / 4 for t in texts) >= 30
     assert all(len(t) <= CALIBRATION_CHARS or "\n\n" not in t for t in texts)
+
+
+def test_new_calibration_text_names_a_new_int8_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model_dir = Path(resolve_model("all-MiniLM-L6-v2"))
+    shipped = cached_model_path(model_dir, tmp_path, "openvino-int8")
+    text = tmp_path / "calibration.txt"
+    text.write_text("Other text to calibrate on.\n")
+    monkeypatch.setattr(onnx_backend, "CALIBRATION_FILE", text)
+    assert cached_model_path(model_dir, tmp_path, "openvino-int8") != shipped
+    assert cached_model_path(model_dir, tmp_path, "onnx-int8").name == "model-int8.onnx"
