@@ -75,6 +75,7 @@ class KnowledgeBase:
         self.embedder = Embedder(settings.embedding)
         self._store: VectorStore | None = None
         self._searcher: HybridSearcher | None = None
+        # An excerpt's sentences may be scored by a faster model; one model when backends agree.
         self._composer = AnswerComposer(
             Embedder(settings.embedding.for_excerpts()), settings.answer
         )
