@@ -12,6 +12,7 @@ that brought it in, with no characters claimed verbatim.
 from __future__ import annotations
 
 import ast
+import copy
 import io
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -24,7 +25,7 @@ from docutils import nodes, utils
 from docutils.frontend import get_default_settings
 from docutils.parsers.rst import Directive, DirectiveError, Parser, directives, roles
 from docutils.parsers.rst.directives.misc import Include
-from docutils.utils import new_document
+from docutils.utils import DependencyList, new_document
 
 from retrieval.document import BlockKind
 from retrieval.loaders.base import (
@@ -42,7 +43,9 @@ from retrieval.loaders.rst_files import (
     FileContext,
     Refused,
     humanise,
+    label_line,
     language_of,
+    normalise_label,
     select_lines,
 )
 
@@ -135,6 +138,7 @@ VERSION_LABELS = {
 }
 TITLE_READ_CHARS = 4000  # how much of a ':doc:' page is parsed to find its title
 TITLE_FIRST_CHARS = 800  # parsed first: a title further down takes a second, longer parse
+LABEL_LINES = 12  # lines from a ':ref:' label on that are parsed to find the section it marks
 SKIPPED_NODES = (
     nodes.comment,
     nodes.substitution_definition,
@@ -392,18 +396,54 @@ def _files(document: nodes.document) -> FileContext | None:
 def _untitled(role: str, target: str, inliner: Any) -> str:
     """Return what Sphinx shows for a ':doc:' or ':ref:' without a title, as near as we can.
 
-    A page's title when the page is in the documents folder, else its name as words; a label as
-    words ('blueprint-error-handlers' -> 'blueprint error handlers').
+    A page's title, or the title of the section a label marks, when it is in the documents
+    folder; else the target as words ('blueprint-error-handlers' -> 'blueprint error handlers').
     """
+    files = _files(inliner.document)
+    if files is None:
+        return humanise(target)
     if role in DOC_ROLES:
-        files = _files(inliner.document)
-        path = files.doc_path(target, files.path) if files is not None else None
+        path = files.doc_path(target, files.path)
         title = ""
-        if files is not None and path is not None:
+        if path is not None:
             title = _page_title(path)
             files.borrow_title(path, title)
         return title or humanise(target)
-    return humanise(target)
+    label = normalise_label(target)
+    path = files.label_path(label)
+    title = _label_title(path, label) if path is not None else ""
+    if path is not None and title:
+        files.borrow_title(path, title, label)
+    return title or humanise(target)
+
+
+def _label_title(path: Path, label: str) -> str:
+    """Return the title of the section ``.. _label:`` marks in the rst file at ``path``, or ''."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return ""
+    return _cached_label_title(str(path), stat.st_mtime_ns, stat.st_size, label)
+
+
+@lru_cache(maxsize=4096)
+def _cached_label_title(path: str, mtime_ns: int, size: int, label: str) -> str:
+    """Return the title of the section right after a label, from the lines that follow it."""
+    try:
+        lines = decode_text(Path(path).read_bytes()).splitlines()
+    except (SkipFile, OSError):
+        return ""
+    start = next((i for i, line in enumerate(lines) if label_line(line) == label), None)
+    if start is None:
+        return ""
+    try:
+        document = parse_doctree("\n".join(lines[start : start + LABEL_LINES]) + "\n", path)
+    except Exception:  # noqa: BLE001 - a broken page only costs its titles
+        return ""
+    marked = next((c for c in document.children if not isinstance(c, nodes.target)), None)
+    if isinstance(marked, nodes.section) and marked.children and isinstance(marked[0], nodes.title):
+        return " ".join(marked[0].astext().split())
+    return ""  # a label on a figure or a paragraph: Sphinx needs an explicit title there
 
 
 def _page_title(path: Path) -> str:
@@ -473,9 +513,16 @@ def _register_sphinx() -> None:
         roles.register_local_role(name, _visible_role)
 
 
+@cache
+def _default_settings() -> Any:
+    """Return docutils' default settings for the rst parser, built once (about 1.5 ms)."""
+    return get_default_settings(Parser)
+
+
 def _settings() -> Any:
     """Return docutils settings that never stop, never print and never read other files."""
-    settings = get_default_settings(Parser)
+    settings = copy.copy(_default_settings())
+    settings.record_dependencies = DependencyList()  # the one mutable default a parse fills
     settings.report_level = 5  # nothing is printed; problems are read from the doctree
     settings.halt_level = 5  # no problem stops the parse
     settings.warning_stream = io.StringIO()

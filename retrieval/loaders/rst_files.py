@@ -1,16 +1,19 @@
 """What an rst file may read of the other files in its documents folder, and nothing outside it.
 
 ``include`` and ``literalinclude`` bring in another file's text, ``:doc:`` shows another page's
-title. Each goes through a ``FileContext``, which refuses paths that leave the documents root,
-caps what it reads, and keeps the bytes it read so the including file's hash follows them.
+title and an untitled ``:ref:`` the title of the section its label marks. Each goes through a
+``FileContext``, which refuses paths that leave the documents root, caps what it reads, and keeps
+the bytes it read so the including file's hash follows them.
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import re
 import textwrap
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from retrieval.loaders.base import SkipFile, decode_text
@@ -58,6 +61,7 @@ class FileContext:
     origins: dict[str, int] = field(default_factory=dict)
     included: list[bytes] = field(default_factory=list)
     included_paths: list[str] = field(default_factory=list)  # the same files, root-relative
+    labels: dict[str, Path] | None = None  # the project's ':ref:' labels, read on first use
 
     @classmethod
     def of(cls, path: Path, root: Path) -> FileContext:
@@ -110,15 +114,33 @@ class FileContext:
         self.included_paths.append(path.relative_to(self.root).as_posix())
         return text
 
-    def borrow_title(self, path: Path, title: str) -> None:
-        """Note that a ':doc:' shows ``path``'s title: the title is part of this file's text.
+    def borrow_title(self, path: Path, title: str, label: str = "") -> None:
+        """Note that a ':doc:' shows ``path``'s title, or a ':ref:' the title under ``label``.
 
         So the title counts in this file's content hash, and a change to ``path`` re-reads it.
         """
         name = path.relative_to(self.root).as_posix()
-        if name not in self.included_paths:
-            self.included.append(f"title of {name}\0{title}".encode())
+        shown = f"title of {name}{'#' + label if label else ''}\0{title}".encode()
+        if (label or name not in self.included_paths) and shown not in self.included:
+            self.included.append(shown)
             self.included_paths.append(name)
+
+    def label_path(self, label: str) -> Path | None:
+        """Return the rst file of this Sphinx project that defines ``.. _label:``, or None.
+
+        The project is the nearest folder with a conf.py, else the documents root; its files'
+        labels are read once per parse that needs them.
+        """
+        if self.labels is None:
+            self.labels = {}
+            for path in _rst_files(self._tops(self.path)[0]):
+                try:
+                    stat = path.stat()
+                except OSError:
+                    continue
+                for name in _file_labels(str(path), stat.st_mtime_ns, stat.st_size):
+                    self.labels.setdefault(name, path)
+        return self.labels.get(normalise_label(label))
 
     def doc_path(self, target: str, base: Path) -> Path | None:
         """Return the rst file a ':doc:' target names, or None when there is none to read."""
@@ -132,6 +154,47 @@ class FileContext:
     def warn(self, directive: str, name: str, reason: str) -> None:
         """Note that a directive's file was left out, in one line."""
         self.notes.append(f"its {directive} of {name!r} was left out: {reason}")
+
+
+def normalise_label(label: str) -> str:
+    """Return a label as Sphinx matches it: lower case, spaces collapsed."""
+    return " ".join(label.lower().split())
+
+
+def label_line(line: str) -> str:
+    """Return the label an rst line defines ('.. _name:'), or '' when it defines none.
+
+    An explicit target starts a line of its own; one with a URL after the colon is a link, and
+    '.. __:' is anonymous, so neither can be a ':ref:' label.
+    """
+    text = line.strip()
+    if not text.startswith(".. _") or text.startswith(".. __") or not text.endswith(":"):
+        return ""
+    name = text[4:-1].strip()
+    if name.startswith("`") and name.endswith("`"):
+        name = name[1:-1]
+    return normalise_label(name)
+
+
+def _rst_files(top: Path) -> list[Path]:
+    """Return the rst files under ``top`` in a stable order, hidden folders left out."""
+    found: list[Path] = []
+    for folder, subfolders, names in os.walk(top):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        found.extend(Path(folder) / n for n in sorted(names) if Path(n).suffix in DOC_SUFFIXES)
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _file_labels(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    """Return the labels an rst file defines; the file's time and size key the cache."""
+    try:
+        if size > MAX_INCLUDE_BYTES:
+            return ()
+        text = decode_text(Path(path).read_bytes())
+    except (SkipFile, OSError):
+        return ()
+    return tuple(name for name in map(label_line, text.splitlines()) if name)
 
 
 def humanise(name: str) -> str:

@@ -84,6 +84,22 @@ def test_incremental_ingest_adds_changes_and_removes(seeds_copy: Path, tmp_path:
             "First follow Installation,",
             id="doc-title",
         ),
+        pytest.param(  # an untitled ':ref:' shows its section's title: a new title re-reads it
+            {
+                "blueprints.rst": "Blueprints\n==========\n\n.. _bp-errors:\n\n"
+                "Error Handlers\n--------------\n\nRegister them on the blueprint.\n",
+                "quickstart.rst": "Quickstart\n==========\n\n"
+                "Read :ref:`bp-errors` before the server starts.\n",
+            },
+            "blueprints.rst",
+            "Blueprints\n==========\n\n.. _bp-errors:\n\n"
+            "Handling Errors in Blueprints\n-----------------------------\n\nRegister them.\n",
+            "quickstart.rst",
+            "read before the server starts",
+            "Read Handling Errors in Blueprints before",
+            "Read Error Handlers before",
+            id="ref-title",
+        ),
     ],
 )
 def test_a_changed_file_reindexes_the_pages_that_show_its_text(

@@ -128,6 +128,23 @@ def test_doc_and_ref_roles_show_titles_never_targets(tutorial: Path) -> None:
         assert target not in doc.text
 
 
+def test_an_untitled_ref_shows_the_title_of_the_section_its_label_marks(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "docs/conf.py": "project = 'Flask'\n",
+            "docs/blueprints.rst": "Blueprints\n==========\n\n.. _blueprint-error-handlers:\n\n"
+            "Error Handlers\n--------------\n\nText.\n\n.. _a-paragraph:\n\n"
+            "A paragraph the label marks.\n",
+            "docs/guide/errors.rst": "Errors\n======\n\nSee :ref:`blueprint-error-handlers`, "
+            ":ref:`Blueprint-Error-Handlers`, :ref:`a-paragraph` and :ref:`missing-label`.\n",
+        },
+    )
+    doc = load(tmp_path, "docs/guide/errors.rst")
+    assert "See Error Handlers, Error Handlers, a paragraph and missing label." in doc.text
+    assert doc.includes == ("docs/blueprints.rst",)  # a new title there re-reads this page
+
+
 def test_literalinclude_shows_the_selected_lines_as_code_at_the_directive(tutorial: Path) -> None:
     doc = load(tutorial, "docs/tutorial/factory.rst")
     code = [doc.text[b.start : b.end] for b in doc.blocks if b.kind == "code"]
