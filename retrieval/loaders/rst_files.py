@@ -136,6 +136,8 @@ class FileContext:
             for path in _rst_files(self._tops(self.path)[0]):
                 try:
                     stat = path.stat()
+                    if not path.resolve().is_relative_to(self.root):
+                        continue  # a link to a file outside the documents folder
                 except OSError:
                     continue
                 for name in _file_labels(str(path), stat.st_mtime_ns, stat.st_size):

@@ -140,7 +140,12 @@ def test_an_untitled_ref_shows_the_title_of_the_section_its_label_marks(tmp_path
             ":ref:`Blueprint-Error-Handlers`, :ref:`a-paragraph` and :ref:`missing-label`.\n",
         },
     )
-    doc = load(tmp_path, "docs/guide/errors.rst")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.rst"
+    outside.write_text(".. _missing-label:\n\nSecret Title\n------------\n")
+    (tmp_path / "docs" / "linked.rst").symlink_to(outside)  # skipped, and not read for labels
+    result = load_folder(tmp_path)
+    assert "skipped docs/linked.rst: it links outside the documents folder" in result.skipped
+    doc = next(d for d in result.documents if d.source == "docs/guide/errors.rst")
     assert "See Error Handlers, Error Handlers, a paragraph and missing label." in doc.text
     assert doc.includes == ("docs/blueprints.rst",)  # a new title there re-reads this page
 
