@@ -78,7 +78,7 @@ def pick_backend(settings: EmbeddingSettings) -> str:
 
 def _load_onnx(settings: EmbeddingSettings, path: str) -> Encoder:
     """Return the ONNX Runtime or OpenVINO encoder, exporting the installed model on first use."""
-    from retrieval.onnx_backend import BACKEND_FORMS, OnnxEncoder, ensure_model
+    from retrieval.onnx_backend import BACKENDS, OnnxEncoder, ensure_model
 
     model_dir = Path(path)
     if not model_dir.is_dir():
@@ -86,8 +86,8 @@ def _load_onnx(settings: EmbeddingSettings, path: str) -> Encoder:
             f"the {settings.backend!r} backend needs a local model folder, but "
             f"{settings.model!r} resolved to {path!r}; install it or use backend 'torch'"
         )
-    model_path = ensure_model(model_dir, settings.cache_dir, BACKEND_FORMS[settings.backend])
-    runtime = "openvino" if settings.backend.startswith("openvino") else "onnxruntime"
+    form, runtime = BACKENDS[settings.backend]
+    model_path = ensure_model(model_dir, settings.cache_dir, form)
     try:
         return OnnxEncoder(model_dir, model_path, runtime)
     except (OSError, ValueError, RuntimeError) as exc:

@@ -16,7 +16,7 @@ import logging
 import os
 import tempfile
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -42,11 +42,12 @@ MODEL_FILES: dict[Form, str] = {
     "onnx-int8": "model-int8.onnx",  # int8 weights, for ONNX Runtime
     "openvino-int8": "model-int8-{calibration}.xml",  # OpenVINO's int8 (and its .bin)
 }
-BACKEND_FORMS: dict[str, Form] = {
-    "onnx": "onnx",
-    "onnx-int8": "onnx-int8",
-    "openvino": "onnx",
-    "openvino-int8": "openvino-int8",
+# What each ONNX backend runs: the cached form of the model, and the runtime that runs it.
+BACKENDS: dict[str, tuple[Form, str]] = {
+    "onnx": ("onnx", "onnxruntime"),
+    "onnx-int8": ("onnx-int8", "onnxruntime"),
+    "openvino": ("onnx", "openvino"),
+    "openvino-int8": ("openvino-int8", "openvino"),
 }
 # Text the int8 activations are calibrated on: this project's own documentation, which has the
 # prose, code, tables and questions that documentation folders hold.
@@ -68,9 +69,15 @@ def cached_model_path(model_dir: Path, cache_dir: Path, form: Form = "onnx") -> 
 
     A model calibrated on text is named by the text's digest too, so new text builds it anew.
     """
-    calibration = hashlib.sha256(CALIBRATION_FILE.read_bytes()).hexdigest()[:8]
-    name = MODEL_FILES[form].format(calibration=calibration)
+    name = MODEL_FILES[form]
+    if "{calibration}" in name:
+        name = name.format(calibration=_digest(CALIBRATION_FILE))
     return cache_dir / f"{model_dir.name}-{_model_digest(model_dir)}" / name
+
+
+def _digest(path: Path) -> str:
+    """Return a short digest of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:8]
 
 
 def max_tokens_of(model_dir: Path) -> int:
@@ -157,9 +164,7 @@ def _quantize_openvino(source: Path, model_dir: Path, target: Path) -> None:
     samples = []
     for text in calibration_texts():
         ids = np.array([tokenizer.encode(text).ids], dtype=np.int64)
-        samples.append(
-            {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": ids * 0}
-        )
+        samples.append(_feeds(ids, np.ones_like(ids), INPUT_NAMES))
     with contextlib.redirect_stdout(io.StringIO()):  # NNCF's progress bars
         quantized = nncf.quantize(
             ov.Core().read_model(str(source)),
@@ -207,6 +212,12 @@ def _read_json(path: Path) -> dict[str, object]:
 Runner = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (input ids, mask) -> token vectors
 
 
+def _feeds(ids: np.ndarray, mask: np.ndarray, inputs: Collection[str]) -> dict[str, np.ndarray]:
+    """Return the model's inputs by name, those of INPUT_NAMES that ``inputs`` holds."""
+    feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+    return {name: feeds[name] for name in INPUT_NAMES if name in inputs}
+
+
 def _onnxruntime_runner(onnx_path: Path) -> Runner:
     """Return a function that runs the model with ONNX Runtime."""
     import onnxruntime as ort
@@ -218,8 +229,7 @@ def _onnxruntime_runner(onnx_path: Path) -> Runner:
     inputs = {i.name for i in session.get_inputs()}
 
     def run(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        return np.asarray(session.run(None, {k: v for k, v in feeds.items() if k in inputs})[0])
+        return np.asarray(session.run(None, _feeds(ids, mask, inputs))[0])
 
     return run
 
@@ -234,9 +244,8 @@ def _openvino_runner(model_path: Path) -> Runner:
     inputs = {i.get_any_name() for i in compiled.inputs}
 
     def run(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         request = compiled.create_infer_request()  # one per call: safe from several threads
-        result = request.infer({k: v for k, v in feeds.items() if k in inputs})
+        result = request.infer(_feeds(ids, mask, inputs))
         return np.asarray(result[compiled.outputs[0]])
 
     return run

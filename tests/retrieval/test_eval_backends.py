@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 import pytest
 
-from retrieval import onnx_backend
+from retrieval import embedding, onnx_backend
 from retrieval.embedding import Embedder, resolve_model
 from retrieval.onnx_backend import (
     CALIBRATION_CHARS,
@@ -88,3 +88,21 @@ def test_new_calibration_text_names_a_new_int8_model(
     monkeypatch.setattr(onnx_backend, "CALIBRATION_FILE", text)
     assert cached_model_path(model_dir, tmp_path, "openvino-int8") != shipped
     assert cached_model_path(model_dir, tmp_path, "onnx-int8").name == "model-int8.onnx"
+
+
+@pytest.mark.parametrize(
+    ("backend", "compiled_file"), [("openvino", "model.onnx"), ("openvino-int8", "model-int8-")]
+)
+def test_each_openvino_backend_compiles_its_own_form_of_the_model(
+    backend: str, compiled_file: str, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compiled: list[Path] = []
+
+    def runner(path: Path) -> onnx_backend.Runner:
+        compiled.append(path)
+        return lambda ids, mask: np.ones((*ids.shape, 384), dtype=np.float32)
+
+    monkeypatch.setattr(onnx_backend, "_openvino_runner", runner)  # only the compile is skipped
+    settings = load_settings(backend=backend, cache_dir=cache, device="cpu").embedding
+    embedding._load_onnx(settings, resolve_model("all-MiniLM-L6-v2"))
+    assert [path.name.startswith(compiled_file) for path in compiled] == [True]
