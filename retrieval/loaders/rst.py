@@ -42,8 +42,8 @@ from retrieval.loaders.roles import DOC_ROLES, SPHINX_ROLES, role_text
 from retrieval.loaders.rst_files import (
     FileContext,
     Refused,
+    file_stamp,
     humanise,
-    label_line,
     language_of,
     normalise_label,
     select_lines,
@@ -138,7 +138,6 @@ VERSION_LABELS = {
 }
 TITLE_READ_CHARS = 4000  # how much of a ':doc:' page is parsed to find its title
 TITLE_FIRST_CHARS = 800  # parsed first: a title further down takes a second, longer parse
-LABEL_LINES = 12  # lines from a ':ref:' label on that are parsed to find the section it marks
 SKIPPED_NODES = (
     nodes.comment,
     nodes.substitution_definition,
@@ -410,34 +409,18 @@ def _untitled(role: str, target: str, inliner: Any) -> str:
             files.borrow_title(path, title)
         return title or humanise(target)
     label = normalise_label(target)
-    path = files.label_path(label)
-    title = _label_title(path, label) if path is not None else ""
-    if path is not None and title:
-        files.borrow_title(path, title, label)
+    found = files.label_target(label)
+    title = _section_title(found[1], str(found[0])) if found is not None else ""
+    if found is not None and title:
+        files.borrow_title(found[0], title, label)
     return title or humanise(target)
 
 
-def _label_title(path: Path, label: str) -> str:
-    """Return the title of the section ``.. _label:`` marks in the rst file at ``path``, or ''."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return ""
-    return _cached_label_title(str(path), stat.st_mtime_ns, stat.st_size, label)
-
-
 @lru_cache(maxsize=4096)
-def _cached_label_title(path: str, mtime_ns: int, size: int, label: str) -> str:
-    """Return the title of the section right after a label, from the lines that follow it."""
+def _section_title(lines: str, name: str) -> str:
+    """Return the title of the section the label opening ``lines`` marks, or ''."""
     try:
-        lines = decode_text(Path(path).read_bytes()).splitlines()
-    except (SkipFile, OSError):
-        return ""
-    start = next((i for i, line in enumerate(lines) if label_line(line) == label), None)
-    if start is None:
-        return ""
-    try:
-        document = parse_doctree("\n".join(lines[start : start + LABEL_LINES]) + "\n", path)
+        document = parse_doctree(lines, name)
     except Exception:  # noqa: BLE001 - a broken page only costs its titles
         return ""
     marked = next((c for c in document.children if not isinstance(c, nodes.target)), None)
@@ -448,11 +431,8 @@ def _cached_label_title(path: str, mtime_ns: int, size: int, label: str) -> str:
 
 def _page_title(path: Path) -> str:
     """Return the first section title of the rst file at ``path``, or '' when it has none."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return ""
-    return _cached_title(str(path), stat.st_mtime_ns, stat.st_size)
+    stamp = file_stamp(path)
+    return _cached_title(*stamp) if stamp is not None else ""
 
 
 @lru_cache(maxsize=1024)

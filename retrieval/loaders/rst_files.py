@@ -21,6 +21,7 @@ from retrieval.loaders.base import SkipFile, decode_text
 MAX_INCLUDE_BYTES = 1_000_000  # a file larger than this is not brought into another one
 MAX_LITERAL_LINES = 200  # a literalinclude shows at most this many lines of its file
 DOC_SUFFIXES = (".rst", ".rest")  # what a Sphinx ':doc:' target names, without its suffix
+LABEL_LINES = 12  # lines from a ':ref:' label on, parsed to find the section it marks
 LANGUAGES = {  # literalinclude's language when the directive names none, by file suffix
     ".py": "python",
     ".pyi": "python",
@@ -61,7 +62,8 @@ class FileContext:
     origins: dict[str, int] = field(default_factory=dict)
     included: list[bytes] = field(default_factory=list)
     included_paths: list[str] = field(default_factory=list)  # the same files, root-relative
-    labels: dict[str, Path] | None = None  # the project's ':ref:' labels, read on first use
+    # The project's ':ref:' labels, read on first use: each label's file and the lines from it on.
+    labels: dict[str, tuple[Path, str]] | None = None
 
     @classmethod
     def of(cls, path: Path, root: Path) -> FileContext:
@@ -125,8 +127,8 @@ class FileContext:
             self.included.append(shown)
             self.included_paths.append(name)
 
-    def label_path(self, label: str) -> Path | None:
-        """Return the rst file of this Sphinx project that defines ``.. _label:``, or None.
+    def label_target(self, label: str) -> tuple[Path, str] | None:
+        """Return the project's rst file defining ``.. _label:`` and its lines from there, or None.
 
         The project is the nearest folder with a conf.py, else the documents root; its files'
         labels are read once per parse that needs them.
@@ -134,14 +136,11 @@ class FileContext:
         if self.labels is None:
             self.labels = {}
             for path in _rst_files(self._tops(self.path)[0]):
-                try:
-                    stat = path.stat()
-                    if not path.resolve().is_relative_to(self.root):
-                        continue  # a link to a file outside the documents folder
-                except OSError:
-                    continue
-                for name in _file_labels(str(path), stat.st_mtime_ns, stat.st_size):
-                    self.labels.setdefault(name, path)
+                stamp = file_stamp(path)
+                if stamp is None or not path.resolve().is_relative_to(self.root):
+                    continue  # gone, or a link to a file outside the documents folder
+                for name, lines in _file_labels(*stamp):
+                    self.labels.setdefault(name, (path, lines))
         return self.labels.get(normalise_label(label))
 
     def doc_path(self, target: str, base: Path) -> Path | None:
@@ -187,16 +186,29 @@ def _rst_files(top: Path) -> list[Path]:
     return found
 
 
+def file_stamp(path: Path) -> tuple[str, int, int] | None:
+    """Return a file's path, modification time and size, which key caches of what it holds."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return str(path), stat.st_mtime_ns, stat.st_size
+
+
 @lru_cache(maxsize=4096)
-def _file_labels(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
-    """Return the labels an rst file defines; the file's time and size key the cache."""
+def _file_labels(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, str], ...]:
+    """Return the labels an rst file defines, each with the LABEL_LINES lines from it on."""
     try:
         if size > MAX_INCLUDE_BYTES:
             return ()
-        text = decode_text(Path(path).read_bytes())
+        lines = decode_text(Path(path).read_bytes()).splitlines()
     except (SkipFile, OSError):
         return ()
-    return tuple(name for name in map(label_line, text.splitlines()) if name)
+    return tuple(
+        (name, "\n".join(lines[i : i + LABEL_LINES]) + "\n")
+        for i, name in enumerate(map(label_line, lines))
+        if name
+    )
 
 
 def humanise(name: str) -> str:
